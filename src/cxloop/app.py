@@ -1,0 +1,74 @@
+"""The ASGI application. Nothing here does I/O at import; engines are built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from cxloop import __version__, bootstrap
+from cxloop.accounts.router import router as accounts_router
+from cxloop.config import Settings, get_settings
+from cxloop.core import handlers
+from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.jobs import Worker
+from cxloop.jobs.worker import WorkerOptions
+from cxloop.system.router import router as system_router
+from cxloop.web.router import router as web_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
+    """Build the app for ``settings``. With ``run_worker`` the worker runs in this process."""
+    settings = settings or get_settings()
+    bootstrap.load_domains()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        worker = None
+        if run_worker:
+            worker = Worker(app.state.sessionmaker, worker_options(settings))
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="cxloop",
+        version=__version__,
+        summary="Customer-experience management API",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI would load from a CDN; the dashboard works offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    handlers.install(app)
+    app.include_router(system_router)
+    app.include_router(accounts_router)
+    app.include_router(web_router)
+    return app
+
+
+def worker_options(settings: Settings) -> WorkerOptions:
+    return WorkerOptions(
+        concurrency=settings.worker_concurrency,
+        poll_interval=settings.job_poll_interval,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+        backoff_seconds=settings.job_backoff_seconds,
+    )
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` with several worker processes."""
+    return create_app(get_settings(), run_worker=False)

@@ -1,0 +1,12 @@
+"""Imports every domain's jobs and signal receivers so that they are registered.
+
+The app and the worker call :func:`load_domains` before they start; nothing else needs to.
+"""
+
+from __future__ import annotations
+
+import cxloop.jobs.builtin  # noqa: F401
+
+
+def load_domains() -> None:
+    """Registration happens at import; this function makes the import explicit at call sites."""

@@ -1,0 +1,28 @@
+"""The `cxloop` command. Commands stay thin: parse, call a service, print."""
+
+from __future__ import annotations
+
+import typer
+
+from cxloop import __version__
+from cxloop.cli import accounts, system
+
+app = typer.Typer(
+    name="cxloop",
+    help="cxloop: self-hostable customer-experience management.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(system.serve)
+app.command("worker")(system.worker)
+app.add_typer(accounts.workspace_app, name="workspace")
+app.add_typer(accounts.key_app, name="key")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(system.db_app, name="db")
+app.add_typer(system.jobs_app, name="jobs")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)

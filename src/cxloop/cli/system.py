@@ -1,0 +1,138 @@
+"""`cxloop serve`, `cxloop worker`, `cxloop db ...` and `cxloop jobs ...`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import uuid
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.table import Table
+from sqlalchemy import select
+
+from cxloop import bootstrap
+from cxloop.app import create_app, worker_options
+from cxloop.cli.common import console, err_console, session_scope, settings
+from cxloop.core import migrate
+from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.jobs import Worker, retry_dead
+from cxloop.models import Job, JobStatus
+
+db_app = typer.Typer(help="The operational database and its migrations.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [CXLOOP_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [CXLOOP_PORT].")] = None,
+    workers: Annotated[int, typer.Option(help="API processes (needs PostgreSQL when > 1).")] = 1,
+    with_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--with-worker/--no-worker",
+            help="Run background jobs in this process [CXLOOP_RUN_WORKER_IN_SERVER].",
+        ),
+    ] = None,
+) -> None:
+    """Run pending migrations, then serve the API and the dashboard."""
+    config = settings()
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    migrate.upgrade(config.resolved_database_url)
+    listen_host, listen_port = host or config.host, port or config.port
+    run_worker = config.run_worker_in_server if with_worker is None else with_worker
+    if workers > 1:
+        if config.is_sqlite:
+            err_console.print("[red]error:[/red] several API processes need PostgreSQL "
+                              "(set CXLOOP_DATABASE_URL)")
+            raise typer.Exit(2)
+        if run_worker:
+            err_console.print("note: with --workers > 1 run jobs with `cxloop worker` instead")
+        uvicorn.run("cxloop.app:create_app_from_env", factory=True, host=listen_host,
+                    port=listen_port, workers=workers, log_level=config.log_level)
+        return
+    app = create_app(config, run_worker=run_worker)
+    err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
+    uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
+
+
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once [CXLOOP_WORKER_CONCURRENCY].")
+    ] = None,
+) -> None:
+    """Run background jobs and schedules until stopped (SIGINT/SIGTERM finish running jobs)."""
+    config = settings()
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    migrate.upgrade(config.resolved_database_url)
+    bootstrap.load_domains()
+    if concurrency is not None:
+        config = config.model_copy(update={"worker_concurrency": concurrency})
+    engine = make_engine(config.resolved_database_url, pool_size=config.worker_concurrency + 2)
+    runner = Worker(make_sessionmaker(engine), worker_options(config))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runner.start()
+    err_console.print(f"worker {runner.worker_id} running; Ctrl+C to stop")
+    try:
+        stop.wait()
+    finally:
+        runner.stop()
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(settings().resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")]) -> None:
+    """Revert migrations down to REVISION."""
+    migrate.downgrade(settings().resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    migrate.check(settings().resolved_database_url)
+    typer.echo("no drift between models and migrations")
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+) -> None:
+    """List recent jobs of every workspace."""
+    with session_scope() as session:
+        query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(Job.status == status)
+        table = Table("id", "name", "status", "attempts", "run at", "last error")
+        for job in session.scalars(query):
+            table.add_row(str(job.id), job.name, job.status.value,
+                          f"{job.attempts}/{job.max_attempts}",
+                          job.run_at.isoformat(timespec="seconds"), (job.last_error or "")[:60])
+        console.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: Annotated[str, typer.Argument(help="Id of a dead job.")]) -> None:
+    """Put a dead job back in the queue."""
+    bootstrap.load_domains()
+    with session_scope() as session:
+        try:
+            job = retry_dead(session, uuid.UUID(job_id))
+        except ValueError:
+            job = None
+        if job is None:
+            err_console.print(f"[red]error:[/red] no dead job {job_id!r}")
+            raise typer.Exit(1)
+        typer.echo(f"requeued {job.id}")

@@ -1,0 +1,86 @@
+"""Settings, read once from ``CXLOOP_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting cxloop reads. Each one is an environment variable ``CXLOOP_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CXLOOP_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./.cxloop"),
+        description="Folder for the embedded database, event files and models.",
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "SQLAlchemy URL of the operational database. Empty means SQLite at "
+            "DATA_DIR/cxloop.db; use postgresql+psycopg://user@host/db in production."
+        ),
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, description="Connections kept per process (PostgreSQL)."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `cxloop serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `cxloop serve` listens on.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Logging level."
+    )
+    run_worker_in_server: bool = Field(
+        default=True,
+        description="Run the background worker inside `cxloop serve` (the embedded default).",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1, description="Jobs one worker process runs at the same time."
+    )
+    job_poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds an idle worker waits before looking for jobs."
+    )
+    job_lease_seconds: int = Field(
+        default=300,
+        ge=5,
+        description="A running job whose worker is silent this long is handed to another worker.",
+    )
+    job_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts before a job is moved to the dead-letter state."
+    )
+    job_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubles with every further attempt."
+    )
+    key_touch_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="An API key's last-used time is written at most this often.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For header is believed (audit log IPs).",
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cxloop.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (no caching: tests change the environment)."""
+    return Settings()

@@ -1,0 +1,62 @@
+"""Request dependencies shared by every domain: the database session and the caller's address."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxloop.config import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error.
+
+    Used with ``scope="function"`` so the commit happens before the response is sent: a
+    client never sees 200 for a change that then fails to commit.
+    """
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def client_ip(request: Request, trusted_proxies: list[str]) -> str:
+    """The caller's address; X-Forwarded-For is believed only from a trusted proxy."""
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and _is_trusted(peer, trusted_proxies):
+        return forwarded.split(",")[0].strip()
+    return peer
+
+
+def _is_trusted(peer: str, trusted: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for entry in trusted:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
