@@ -86,8 +86,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # pysqlite's implicit transactions break SAVEPOINT; cxloop emits BEGIN itself.
-    conn.exec_driver_sql("BEGIN")
+    # pysqlite's implicit transactions break SAVEPOINT, so cxloop emits BEGIN itself, and
+    # IMMEDIATE: a deferred transaction that reads and then writes fails at once with
+    # "database is locked" when another writer committed in between (WAL cannot upgrade a
+    # stale snapshot); taking the write lock up front makes it wait for busy_timeout instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:

@@ -66,21 +66,25 @@ def enqueue(
 def claim(session: Session, worker_id: str, lease: timedelta, limit: int = 1) -> Sequence[Job]:
     """Mark up to ``limit`` due jobs as running by ``worker_id`` and return them.
 
-    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets many workers claim side by side without
-    waiting for or double-claiming each other; SQLite serialises writers, so the single
-    UPDATE is atomic there.
+    First the due rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so that many
+    workers claim side by side without waiting for or double-claiming each other; then only
+    those rows are updated. (A single ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE
+    SKIP LOCKED)`` is not safe: PostgreSQL may run the sub-select once per row and update more
+    than ``n``.) The ``status`` guard keeps SQLite, which ignores row locks, from double-claiming.
     """
     now = utcnow()
-    due = (
+    due = session.scalars(
         select(Job.id)
         .where(Job.status == JobStatus.QUEUED, Job.run_at <= now)
         .order_by(Job.run_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not due:
+        return []
     claimed = session.scalars(
         update(Job)
-        .where(Job.id.in_(due.scalar_subquery()), Job.status == JobStatus.QUEUED)
+        .where(Job.id.in_(due), Job.status == JobStatus.QUEUED)
         .values(
             status=JobStatus.RUNNING,
             locked_by=worker_id,

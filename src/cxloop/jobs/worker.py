@@ -87,12 +87,10 @@ class Worker:
     def run_one(self) -> bool:
         """Claim and run one due job. False when none was due."""
         with transaction(self.factory) as session:
-            claimed = claim(session, self.worker_id, self.options.lease, limit=1)
-            job_id = claimed[0].id if claimed else None
-        if job_id is None:
-            return False
-        self._execute(job_id)
-        return True
+            job_ids = [j.id for j in claim(session, self.worker_id, self.options.lease, limit=1)]
+        for job_id in job_ids:
+            self._execute(job_id)
+        return bool(job_ids)
 
     def run_until_idle(self, max_jobs: int = 10_000) -> int:
         """Run due jobs one after another until none is due; returns how many ran."""
