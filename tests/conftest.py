@@ -50,7 +50,9 @@ def pg_server_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_server_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    pg_server_url: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     with fresh_database(pg_server_url, tmp_path_factory.mktemp("db"), "main") as url:
         migrate.upgrade(url)
         yield url
@@ -104,12 +106,14 @@ def app(settings: Settings, session: Session) -> FastAPI:
     app = create_app(settings)
 
     def override() -> Iterator[Session]:
-        # Same contract as the real dependency; commit/rollback act on a savepoint here.
+        # Same contract as the real dependency, on a savepoint: a failed request undoes only
+        # its own writes, never what the test set up before it.
+        request_tx = session.begin_nested()
         try:
             yield session
-            session.commit()
+            request_tx.commit()
         except BaseException:
-            session.rollback()
+            request_tx.rollback()
             raise
 
     app.dependency_overrides[get_session] = override

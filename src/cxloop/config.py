@@ -48,9 +48,6 @@ class Settings(BaseSettings):
         ge=5,
         description="A running job whose worker is silent this long is handed to another worker.",
     )
-    job_max_attempts: int = Field(
-        default=5, ge=1, description="Attempts before a job is moved to the dead-letter state."
-    )
     job_backoff_seconds: float = Field(
         default=2.0, gt=0, description="First retry delay; doubles with every further attempt."
     )

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxloop.accounts.service import record_audit
 from cxloop.core.actors import Actor
 from cxloop.core.db import transaction
 from cxloop.core.time import utcnow
@@ -19,7 +20,6 @@ from cxloop.jobs import JobContext, Worker, enqueue, job, registry, retry_dead, 
 from cxloop.jobs.queue import backoff, claim, requeue_expired
 from cxloop.jobs.worker import WorkerOptions
 from cxloop.models import AuditEvent, Job, JobStatus
-from cxloop.accounts.service import record_audit
 
 _runs: list[str] = []
 _runs_lock = threading.Lock()
@@ -81,7 +81,7 @@ def test_a_job_exists_only_if_its_transaction_commits(session: Session) -> None:
 
 
 def test_unknown_job_names_are_refused(session: Session) -> None:
-    with pytest.raises(LookupError, match="no job called 'tests.nope'"):
+    with pytest.raises(LookupError, match=r"no job called 'tests\.nope'"):
         enqueue(session, "tests.nope", {})
 
 

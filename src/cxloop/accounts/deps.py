@@ -34,7 +34,9 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
     if kind.lower() != "bearer" or not token.strip():
         raise errors.InvalidCredentials("the Authorization header must be 'Bearer KEY'")
     key = service.authenticate_key(
-        session, token.strip(), touch_interval=timedelta(seconds=settings.key_touch_interval_seconds)
+        session,
+        token.strip(),
+        touch_interval=timedelta(seconds=settings.key_touch_interval_seconds),
     )
     actor = Actor(
         kind="api_key",

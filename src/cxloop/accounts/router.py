@@ -26,7 +26,9 @@ def list_keys(session: SessionDep, principal: AdminPrincipal) -> object:
 
 
 @router.post("/keys", response_model=schemas.ApiKeyCreated, status_code=status.HTTP_201_CREATED)
-def create_key(body: schemas.ApiKeyCreate, session: SessionDep, principal: AdminPrincipal) -> object:
+def create_key(
+    body: schemas.ApiKeyCreate, session: SessionDep, principal: AdminPrincipal
+) -> object:
     """Make a key. The response holds the secret once; store it now."""
     workspace = service.get_workspace(session, principal.workspace_id)
     key, token = service.create_api_key(
@@ -48,7 +50,9 @@ def list_members(session: SessionDep, principal: AdminPrincipal) -> object:
 
 
 @router.post("/members", response_model=schemas.MemberRead, status_code=status.HTTP_201_CREATED)
-def create_member(body: schemas.UserCreate, session: SessionDep, principal: AdminPrincipal) -> object:
+def create_member(
+    body: schemas.UserCreate, session: SessionDep, principal: AdminPrincipal
+) -> object:
     """Create a user and give them a role in this workspace."""
     workspace = service.get_workspace(session, principal.workspace_id)
     user = service.create_user(

@@ -85,9 +85,11 @@ def create_workspace(
     default_language: str = "en",
 ) -> Workspace:
     """Create a tenant. Names are short slugs because people type them in commands."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInput(
-            "name", "use 1-63 characters: lowercase letters, digits and '-', starting with a letter or digit"
+            "name",
+            "use 1-63 characters: lowercase letters, digits and '-', "
+            "starting with a letter or digit",
         )
     if session.scalar(select(Workspace.id).where(Workspace.name == name)) is not None:
         raise errors.WorkspaceExists(f"a workspace called {name!r} already exists")
@@ -101,8 +103,13 @@ def create_workspace(
     except IntegrityError:
         raise errors.WorkspaceExists(f"a workspace called {name!r} already exists") from None
     record_audit(
-        session, actor, "workspace.created", workspace_id=workspace.id,
-        target_type="workspace", target_id=str(workspace.id), details={"name": name},
+        session,
+        actor,
+        "workspace.created",
+        workspace_id=workspace.id,
+        target_type="workspace",
+        target_id=str(workspace.id),
+        details={"name": name},
     )
     signals.workspace_created.send(session=session, workspace=workspace)
     return workspace
@@ -145,8 +152,12 @@ def create_api_key(
     session.add(key)
     session.flush()
     record_audit(
-        session, actor, "api_key.created", workspace_id=workspace.id,
-        target_type="api_key", target_id=str(key.id),
+        session,
+        actor,
+        "api_key.created",
+        workspace_id=workspace.id,
+        target_type="api_key",
+        target_id=str(key.id),
         details={"scope": scope.value, "name": name, "prefix": made.prefix},
     )
     return key, made.token
@@ -181,8 +192,13 @@ def revoke_api_key(session: Session, workspace_id: uuid.UUID, key_ref: str, acto
         key.revoked_at = utcnow()
         session.flush()
         record_audit(
-            session, actor, "api_key.revoked", workspace_id=workspace_id,
-            target_type="api_key", target_id=str(key.id), details={"prefix": key.prefix},
+            session,
+            actor,
+            "api_key.revoked",
+            workspace_id=workspace_id,
+            target_type="api_key",
+            target_id=str(key.id),
+            details={"prefix": key.prefix},
         )
         signals.api_key_revoked.send(session=session, api_key=key)
     return key
@@ -242,8 +258,13 @@ def create_user(
     session.add(user)
     session.flush()
     record_audit(
-        session, actor, "user.created", workspace_id=None,
-        target_type="user", target_id=str(user.id), details={"email": email},
+        session,
+        actor,
+        "user.created",
+        workspace_id=None,
+        target_type="user",
+        target_id=str(user.id),
+        details={"email": email},
     )
     return user
 
@@ -271,8 +292,13 @@ def add_member(
         membership.role = role
     session.flush()
     record_audit(
-        session, actor, "member.role_set", workspace_id=workspace.id,
-        target_type="user", target_id=str(user.id), details={"role": role.value},
+        session,
+        actor,
+        "member.role_set",
+        workspace_id=workspace.id,
+        target_type="user",
+        target_id=str(user.id),
+        details={"role": role.value},
     )
     return membership
 
@@ -284,7 +310,7 @@ def list_members(session: Session, workspace_id: uuid.UUID) -> Sequence[tuple[Me
         .where(Membership.workspace_id == workspace_id)
         .order_by(User.email)
     )
-    return [(m, u) for m, u in rows.tuples()]
+    return [(m, u) for m, u in rows]
 
 
 def authenticate_user(session: Session, email: str, password: str) -> User:

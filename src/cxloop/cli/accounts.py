@@ -38,7 +38,9 @@ def workspace_list() -> None:
     with session_scope() as session:
         table = Table("id", "name", "display name", "created")
         for ws in service.list_workspaces(session):
-            table.add_row(str(ws.id), ws.name, ws.display_name, ws.created_at.isoformat(timespec="seconds"))
+            table.add_row(
+                str(ws.id), ws.name, ws.display_name, ws.created_at.isoformat(timespec="seconds")
+            )
         console.print(table)
 
 
@@ -90,7 +92,9 @@ def key_revoke(
 def user_create(
     email: Annotated[str, typer.Option(help="Sign-in email.")],
     workspace: WorkspaceOpt,
-    role: Annotated[Role, typer.Option(help="owner, admin, analyst, agent or viewer.")] = Role.VIEWER,
+    role: Annotated[
+        Role, typer.Option(help="owner, admin, analyst, agent or viewer.")
+    ] = Role.VIEWER,
     name: Annotated[str, typer.Option(help="Full name.")] = "",
     password: Annotated[
         str,

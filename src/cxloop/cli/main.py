@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from cxloop import __version__
-from cxloop.cli import accounts, system
+from cxloop.cli import accounts, reference, system
 
 app = typer.Typer(
     name="cxloop",
@@ -26,3 +28,17 @@ app.add_typer(system.jobs_app, name="jobs")
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+@app.command("reference")
+def write_reference(
+    write: Annotated[bool, typer.Option("--write", help="Write into docs/reference/.")] = False,
+) -> None:
+    """Print (or write) the CLI and settings references generated from the code."""
+    root = typer.main.get_command(app)
+    if write:
+        for path in reference.write_documents(root):
+            typer.echo(f"wrote {path}")
+        return
+    for text in reference.documents(root).values():
+        typer.echo(text)

@@ -11,15 +11,15 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.table import Table
-from sqlalchemy import select
 
 from cxloop import bootstrap
 from cxloop.app import create_app, worker_options
-from cxloop.cli.common import console, err_console, session_scope, settings
+from cxloop.cli.common import cli_actor, console, err_console, session_scope, settings
 from cxloop.core import migrate
 from cxloop.core.db import make_engine, make_sessionmaker
-from cxloop.jobs import Worker, retry_dead
-from cxloop.models import Job, JobStatus
+from cxloop.jobs import Worker
+from cxloop.models import JobStatus
+from cxloop.system import service
 
 db_app = typer.Typer(help="The operational database and its migrations.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
@@ -39,19 +39,28 @@ def serve(
 ) -> None:
     """Run pending migrations, then serve the API and the dashboard."""
     config = settings()
-    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     migrate.upgrade(config.resolved_database_url)
     listen_host, listen_port = host or config.host, port or config.port
     run_worker = config.run_worker_in_server if with_worker is None else with_worker
     if workers > 1:
         if config.is_sqlite:
-            err_console.print("[red]error:[/red] several API processes need PostgreSQL "
-                              "(set CXLOOP_DATABASE_URL)")
+            err_console.print(
+                "[red]error:[/red] several API processes need PostgreSQL (set CXLOOP_DATABASE_URL)"
+            )
             raise typer.Exit(2)
         if run_worker:
             err_console.print("note: with --workers > 1 run jobs with `cxloop worker` instead")
-        uvicorn.run("cxloop.app:create_app_from_env", factory=True, host=listen_host,
-                    port=listen_port, workers=workers, log_level=config.log_level)
+        uvicorn.run(
+            "cxloop.app:create_app_from_env",
+            factory=True,
+            host=listen_host,
+            port=listen_port,
+            workers=workers,
+            log_level=config.log_level,
+        )
         return
     app = create_app(config, run_worker=run_worker)
     err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
@@ -65,7 +74,9 @@ def worker(
 ) -> None:
     """Run background jobs and schedules until stopped (SIGINT/SIGTERM finish running jobs)."""
     config = settings()
-    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     migrate.upgrade(config.resolved_database_url)
     bootstrap.load_domains()
     if concurrency is not None:
@@ -112,27 +123,23 @@ def jobs_list(
 ) -> None:
     """List recent jobs of every workspace."""
     with session_scope() as session:
-        query = select(Job).order_by(Job.created_at.desc()).limit(limit)
-        if status is not None:
-            query = query.where(Job.status == status)
         table = Table("id", "name", "status", "attempts", "run at", "last error")
-        for job in session.scalars(query):
-            table.add_row(str(job.id), job.name, job.status.value,
-                          f"{job.attempts}/{job.max_attempts}",
-                          job.run_at.isoformat(timespec="seconds"), (job.last_error or "")[:60])
+        for job in service.list_all_jobs(session, status=status, limit=limit):
+            table.add_row(
+                str(job.id),
+                job.name,
+                job.status.value,
+                f"{job.attempts}/{job.max_attempts}",
+                job.run_at.isoformat(timespec="seconds"),
+                (job.last_error or "")[:60],
+            )
         console.print(table)
 
 
 @jobs_app.command("retry")
-def jobs_retry(job_id: Annotated[str, typer.Argument(help="Id of a dead job.")]) -> None:
+def jobs_retry(job_id: Annotated[uuid.UUID, typer.Argument(help="Id of a dead job.")]) -> None:
     """Put a dead job back in the queue."""
     bootstrap.load_domains()
     with session_scope() as session:
-        try:
-            job = retry_dead(session, uuid.UUID(job_id))
-        except ValueError:
-            job = None
-        if job is None:
-            err_console.print(f"[red]error:[/red] no dead job {job_id!r}")
-            raise typer.Exit(1)
+        job = service.retry_job(session, None, job_id, cli_actor())
         typer.echo(f"requeued {job.id}")

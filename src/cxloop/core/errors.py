@@ -49,6 +49,8 @@ class InvalidInput(CxloopError):
     code = "validation_error"
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}", extra={"errors": [{"loc": field.split("."), "msg": reason}]})
+        super().__init__(
+            f"{field}: {reason}", extra={"errors": [{"loc": field.split("."), "msg": reason}]}
+        )
         self.field = field
         self.reason = reason

@@ -38,13 +38,17 @@ def _describe(err: dict[str, Any]) -> dict[str, Any]:
         # pydantic reports the character offset as a path element; say it in words instead
         position = loc[1] if len(loc) > 1 else "?"
         reason = (err.get("ctx") or {}).get("error", "invalid JSON")
-        return {"loc": ["body"], "msg": f"not valid JSON at character {position}: {reason}",
-                "type": "json_invalid"}
+        return {
+            "loc": ["body"],
+            "msg": f"not valid JSON at character {position}: {reason}",
+            "type": "json_invalid",
+        }
     return {"loc": loc, "msg": err.get("msg", ""), "type": err.get("type", "")}
 
 
 async def cxloop_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CxloopError)
+    if not isinstance(exc, CxloopError):
+        raise exc
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(
         error_body(exc.code, exc.detail, **exc.extra), status_code=exc.status_code, headers=headers
@@ -53,18 +57,18 @@ async def cxloop_error(_request: Request, exc: Exception) -> Response:
 
 async def validation_error(_request: Request, exc: Exception) -> Response:
     """422 listing every bad field with its path; the offending input is not echoed back."""
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     errors = [_describe(err) for err in exc.errors()]
-    summary = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]
-    )
+    summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
     if len(errors) > 5:
         summary += f"; and {len(errors) - 5} more"
     return JSONResponse(error_body("validation_error", summary, errors=errors), status_code=422)
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404 and detail == "Not Found":

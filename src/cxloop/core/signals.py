@@ -37,7 +37,7 @@ class Signal:
         return tuple(self._receivers)
 
     def send(self, **payload: Any) -> None:
-        """Call every receiver with ``payload``; a failing receiver fails the sender's transaction."""
+        """Call every receiver with ``payload``; a failing receiver fails the sender."""
         for receiver in list(self._receivers):
             log.debug("signal %s -> %s", self.name, getattr(receiver, "__qualname__", receiver))
             receiver(**payload)

@@ -15,5 +15,5 @@ def utcnow() -> datetime:
 
 def set_clock(clock: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests only); ``None`` restores the real one."""
-    global _clock  # noqa: PLW0603
+    global _clock
     _clock = clock if clock is not None else (lambda: datetime.now(UTC))

@@ -82,7 +82,7 @@ def claim(session: Session, worker_id: str, lease: timedelta, limit: int = 1) ->
     ).all()
     if not due:
         return []
-    claimed = session.scalars(
+    return session.scalars(
         update(Job)
         .where(Job.id.in_(due), Job.status == JobStatus.QUEUED)
         .values(
@@ -95,7 +95,6 @@ def claim(session: Session, worker_id: str, lease: timedelta, limit: int = 1) ->
         .returning(Job)
         .execution_options(synchronize_session=False)
     ).all()
-    return claimed
 
 
 def backoff(attempt: int, base_seconds: float, cap_seconds: float = 3600.0) -> timedelta:
@@ -131,8 +130,13 @@ def requeue_expired(session: Session) -> int:
     dead = session.execute(
         update(Job)
         .where(expired, Job.attempts >= Job.max_attempts)
-        .values(status=JobStatus.DEAD, finished_at=now, locked_by=None, locked_until=None,
-                last_error="lease expired: the worker stopped while running this job")
+        .values(
+            status=JobStatus.DEAD,
+            finished_at=now,
+            locked_by=None,
+            locked_until=None,
+            last_error="lease expired: the worker stopped while running this job",
+        )
         .execution_options(synchronize_session=False)
     )
     back = session.execute(

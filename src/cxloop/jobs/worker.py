@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.core.db import transaction
@@ -117,15 +118,18 @@ class Worker:
                 row = existing.get(name)
                 seconds = int(definition.every.total_seconds())
                 if row is None:
-                    session.add(
-                        JobSchedule(
-                            name=name,
-                            job_name=definition.job_name,
-                            interval_seconds=seconds,
-                            next_run_at=utcnow(),
-                        )
-                    )
-                    session.flush()
+                    try:
+                        with session.begin_nested():  # another worker may insert it first
+                            session.add(
+                                JobSchedule(
+                                    name=name,
+                                    job_name=definition.job_name,
+                                    interval_seconds=seconds,
+                                    next_run_at=utcnow(),
+                                )
+                            )
+                    except IntegrityError:
+                        pass
                 else:
                     row.job_name = definition.job_name
                     row.interval_seconds = seconds
@@ -181,10 +185,18 @@ class Worker:
                 definition.handler(context, dict(job.payload))
                 done = session.execute(
                     update(Job)
-                    .where(Job.id == job_id, Job.locked_by == self.worker_id,
-                           Job.status == JobStatus.RUNNING)
-                    .values(status=JobStatus.DONE, finished_at=utcnow(), locked_by=None,
-                            locked_until=None, last_error=None)
+                    .where(
+                        Job.id == job_id,
+                        Job.locked_by == self.worker_id,
+                        Job.status == JobStatus.RUNNING,
+                    )
+                    .values(
+                        status=JobStatus.DONE,
+                        finished_at=utcnow(),
+                        locked_by=None,
+                        locked_until=None,
+                        last_error=None,
+                    )
                     .execution_options(synchronize_session=False)
                 )
                 if done.rowcount != 1:  # type: ignore[attr-defined]

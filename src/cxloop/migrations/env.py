@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging.config
+from typing import Any, Literal
 
 from alembic import context
 
 from cxloop.config import get_settings
-from cxloop.core.db import make_engine
+from cxloop.core.db import UTCDateTime, make_engine
 from cxloop.models import Base
 
 config = context.config
@@ -24,6 +25,13 @@ def _url() -> str:
     return url
 
 
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | Literal[False]:
+    # Migrations must not depend on application types that may change later.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=_url(),
@@ -31,6 +39,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -55,6 +64,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

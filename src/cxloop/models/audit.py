@@ -15,7 +15,9 @@ from cxloop.core.time import utcnow
 
 class AuditEvent(IdMixin, Base):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_workspace_id_created_at", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_event_workspace_id_created_at", "workspace_id", "created_at"),
+    )
 
     workspace_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("workspace.id", ondelete="CASCADE")

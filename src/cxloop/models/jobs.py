@@ -34,7 +34,9 @@ class Job(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[JobStatus] = mapped_column(
-        Enum(JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
         default=JobStatus.QUEUED,
     )
     # Unique while set: a second enqueue with the same key is dropped (schedules, idempotency).

@@ -48,4 +48,4 @@ def read_job(job_id: uuid.UUID, session: SessionDep, principal: ReadPrincipal) -
 @router.post("/api/v1/jobs/{job_id}/retry", response_model=schemas.JobRead)
 def retry_job(job_id: uuid.UUID, session: SessionDep, principal: AdminPrincipal) -> object:
     """Put a dead job back in the queue."""
-    return service.retry_job(session, principal.workspace_id, job_id)
+    return service.retry_job(session, principal.workspace_id, job_id, principal.actor)

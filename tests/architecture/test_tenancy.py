@@ -1,0 +1,135 @@
+"""Every API route, called with another workspace's key, reveals and changes nothing of the first.
+
+The walk is driven by the app's own route table, so a new route is covered the day it is added;
+a new path parameter must be given a value of workspace A below, or this test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from cxloop.accounts.service import record_audit
+from cxloop.core.actors import Actor
+from cxloop.jobs import enqueue
+from cxloop.models import ApiKey, Job, JobStatus, Role, Scope
+from tests.fixtures.factories import auth, make_key, make_user, make_workspace
+
+# Bodies that pass validation, so the handler itself runs for the foreign key too.
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/keys"): {"scope": "read", "name": "walk"},
+    ("POST", "/api/v1/members"): {"email": "walker@example.com", "password": "long enough pw"},
+}
+
+
+@pytest.fixture
+def tenant_a(session: Session) -> dict[str, Any]:
+    workspace = make_workspace(session, "tenant-a-private")
+    _, admin_token = make_key(session, workspace, Scope.ADMIN, name="a-admin-key")
+    spare, _ = make_key(session, workspace, Scope.READ, name="a-spare-key")
+    user = make_user(session, workspace, Role.ANALYST, email="only-in-a@example.com")
+    job = enqueue(session, "jobs.purge_finished", {"a": "secret"}, workspace_id=workspace.id)
+    job.status = JobStatus.DEAD
+    record_audit(session, Actor.system(), "a.private_action", workspace_id=workspace.id)
+    session.flush()
+    return {
+        "token": admin_token,
+        "params": {"key_id": str(spare.id), "job_id": str(job.id)},
+        "secrets": [
+            str(workspace.id),
+            workspace.name,
+            spare.prefix,
+            str(user.id),
+            user.email,
+            str(job.id),
+            "a-admin-key",
+            "a-spare-key",
+            "a.private_action",
+        ],
+        "spare": spare,
+        "job": job,
+    }
+
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
+    """(method, path template, path parameters) of every documented API operation."""
+    routes = []
+    for path, operations in app.openapi()["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        params = re.findall(r"{(\w+)}", path)
+        routes.extend((m.upper(), path, params) for m in sorted(operations) if m in HTTP_METHODS)
+    return routes
+
+
+def fill(path: str, names: list[str], params: dict[str, str]) -> str:
+    for name in names:
+        assert name in params, f"{path}: give tenant A a value for path parameter '{name}' here"
+        path = path.replace("{" + name + "}", params[name])
+    return path
+
+
+def test_another_workspaces_key_sees_and_changes_nothing(
+    app: FastAPI, client: TestClient, session: Session, tenant_a: dict[str, Any]
+) -> None:
+    workspace_b = make_workspace(session, "tenant-b")
+    _, token_b = make_key(session, workspace_b, Scope.ADMIN)
+    routes = api_routes(app)
+    assert len(routes) >= 8
+
+    for method, path, names in routes:
+        url = fill(path, names, tenant_a["params"])
+        body = BODIES.get((method, path))
+        response = client.request(method, url, headers=auth(token_b), json=body)
+        text = response.text
+        for secret in tenant_a["secrets"]:
+            assert secret not in text, f"{method} {path} leaked {secret!r} to workspace B"
+        if names:
+            assert response.status_code == 404, f"{method} {path}: {response.status_code} {text}"
+            assert json.loads(text)["error"].endswith("not_found")
+        else:
+            assert response.status_code < 400, f"{method} {path}: {response.status_code} {text}"
+
+    session.expire_all()
+    spare = session.get(ApiKey, tenant_a["spare"].id)
+    assert spare is not None
+    assert spare.revoked_at is None, "B revoked A's key"
+    job = session.get(Job, tenant_a["job"].id)
+    assert job is not None
+    assert job.status == JobStatus.DEAD, "B retried A's job"
+
+
+def test_the_owner_reaches_every_route_with_a_path_parameter(
+    app: FastAPI, client: TestClient, tenant_a: dict[str, Any]
+) -> None:
+    """Guards the walk above: a 404 for B means something only if A gets the resource."""
+    for method, path, names in api_routes(app):
+        if not names:
+            continue
+        url = fill(path, names, tenant_a["params"])
+        response = client.request(
+            method, url, headers=auth(tenant_a["token"]), json=BODIES.get((method, path))
+        )
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+
+
+def test_unknown_ids_are_404_like_foreign_ones(
+    client: TestClient, tenant_a: dict[str, Any]
+) -> None:
+    missing = str(uuid.uuid4())
+    for url in (f"/api/v1/jobs/{missing}", f"/api/v1/keys/{missing}"):
+        method = "DELETE" if "/keys/" in url else "GET"
+        response = client.request(method, url, headers=auth(tenant_a["token"]))
+        assert response.status_code == 404, response.text
