@@ -27,12 +27,10 @@ def test_no_function_level_imports_in_the_package() -> None:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             stripped = line.lstrip()
-            indented = len(line) - len(stripped) > 0
-            if (
-                indented
-                and (stripped.startswith("import ") or stripped.startswith("from "))
-                and (" import " in stripped or stripped.startswith("import "))
-            ):
-                if "TYPE_CHECKING" not in line:
-                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {stripped}")
+            indented = len(line) > len(stripped)
+            is_import = stripped.startswith("import ") or (
+                stripped.startswith("from ") and " import " in stripped
+            )
+            if indented and is_import and "TYPE_CHECKING" not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {stripped}")
     assert offenders == []

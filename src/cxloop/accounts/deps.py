@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cxloop.accounts import errors, service
 from cxloop.core.actors import Actor
@@ -26,7 +27,16 @@ class Principal:
     actor: Actor
 
 
-def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+# Declares the scheme in OpenAPI; the header is read below to give precise error messages.
+bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`")
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Principal:
     header = request.headers.get("authorization", "")
     kind, _, token = header.partition(" ")
     if not header:

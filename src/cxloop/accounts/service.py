@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cxloop.accounts import errors, signals
 from cxloop.core.actors import Actor
@@ -28,7 +29,9 @@ from cxloop.models import ApiKey, AuditEvent, Membership, Role, Scope, User, Wor
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
-# What each role may do, from most to least; a role includes those below it.
+_DUMMY_HASH = hash_password("cxloop-timing-equaliser")
+
+# Roles from least to most; a role includes every role before it.
 ROLE_ORDER = (Role.VIEWER, Role.AGENT, Role.ANALYST, Role.ADMIN, Role.OWNER)
 
 
@@ -234,7 +237,7 @@ def _touch_key(session: Session, key: ApiKey, now: datetime) -> None:
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
-    key.last_used_at = now
+    set_committed_value(key, "last_used_at", now)  # already written; not dirty
 
 
 # -- users and memberships ------------------------------------------------------------------
@@ -316,7 +319,9 @@ def list_members(session: Session, workspace_id: uuid.UUID) -> Sequence[tuple[Me
 def authenticate_user(session: Session, email: str, password: str) -> User:
     """The active user with these credentials; the same error for unknown email and bad password."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    # An unknown email still pays for one hash check, so timing does not tell which exist.
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    if not verify_password(stored, password) or user is None or not user.is_active:
         raise errors.InvalidCredentials("the email or password is not right")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

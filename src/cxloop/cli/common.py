@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +18,8 @@ from cxloop.core.actors import Actor
 from cxloop.core.db import make_engine, make_sessionmaker, transaction
 from cxloop.core.errors import CxloopError
 
-console = Console()
+# Piped output (scripts, tests) gets wide lines instead of cut-off table cells.
+console = Console(width=None if sys.stdout.isatty() else 240)
 err_console = Console(stderr=True)
 
 

@@ -66,7 +66,9 @@ def settings_markdown() -> str:
         annotation = getattr(field.annotation, "__name__", str(field.annotation))
         annotation = annotation.replace("typing.", "")
         shown = f"`{default!s}`" if str(default) else "(empty)"
-        lines.append(f"| `CXLOOP_{name.upper()}` | `{annotation}` | {shown} | {field.description} |")
+        lines.append(
+            f"| `CXLOOP_{name.upper()}` | `{annotation}` | {shown} | {field.description} |"
+        )
     return "\n".join(lines) + "\n"
 
 
