@@ -1,0 +1,5 @@
+"""`python -m cxloop.cli` runs the `cxloop` command."""
+
+from cxloop.cli.main import app
+
+app()
