@@ -61,7 +61,7 @@ def fast(concurrency: int = 1) -> WorkerOptions:
         concurrency=concurrency,
         poll_interval=0.02,
         lease=timedelta(seconds=30),
-        backoff_seconds=0.001,
+        backoff_seconds=60,  # retries wait; tests make them due by hand
     )
 
 
@@ -69,6 +69,25 @@ def audit_targets(factory: sessionmaker[Session], action: str) -> Counter[str]:
     with transaction(factory) as s:
         rows = s.scalars(select(AuditEvent.target_id).where(AuditEvent.action == action)).all()
     return Counter(rows)
+
+
+def run_skipping_backoff(
+    factory: sessionmaker[Session], job_id: uuid.UUID, rounds: int
+) -> list[str]:
+    """Run the queue ``rounds`` times, making each retry due at once; returns the errors seen."""
+    worker = Worker(factory, fast())
+    errors = []
+    for _ in range(rounds):
+        worker.run_until_idle()
+        with transaction(factory) as s:
+            row = s.get(Job, job_id)
+            assert row is not None
+            if row.status == JobStatus.QUEUED:
+                assert row.last_error is not None
+                assert row.run_at >= utcnow() + timedelta(seconds=50), "retry waits its backoff"
+                errors.append(row.last_error)
+                row.run_at = utcnow()
+    return errors
 
 
 def test_a_job_exists_only_if_its_transaction_commits(session: Session) -> None:
@@ -119,16 +138,9 @@ def test_failures_retry_with_backoff_and_roll_back_partial_effects(
 ) -> None:
     with transaction(committing) as s:
         job_id = enqueue(s, "tests.fail_times", {"key": "r", "failures": 2}).id
-    worker = Worker(committing, fast())
-    for _ in range(3):
-        worker.run_until_idle()
-        with transaction(committing) as s:
-            row = s.get(Job, job_id)
-            assert row is not None
-            if row.status == JobStatus.QUEUED:
-                assert row.last_error is not None
-                assert "planned failure" in row.last_error
-                row.run_at = utcnow()  # skip the backoff wait
+    errors = run_skipping_backoff(committing, job_id, rounds=3)
+    assert len(errors) == 2
+    assert all("planned failure" in e for e in errors)
     with transaction(committing) as s:
         row = s.get(Job, job_id)
         assert row is not None
@@ -143,14 +155,7 @@ def test_jobs_that_keep_failing_go_to_dead_letters_and_can_be_retried(
 ) -> None:
     with transaction(committing) as s:
         job_id = enqueue(s, "tests.fail_times", {"key": "d", "failures": 99}).id
-    worker = Worker(committing, fast())
-    for _ in range(5):
-        worker.run_until_idle()
-        with transaction(committing) as s:
-            row = s.get(Job, job_id)
-            assert row is not None
-            if row.status == JobStatus.QUEUED:
-                row.run_at = utcnow()
+    run_skipping_backoff(committing, job_id, rounds=5)
     with transaction(committing) as s:
         row = s.get(Job, job_id)
         assert row is not None
