@@ -17,6 +17,7 @@ from cxloop.core.db import make_engine, make_sessionmaker
 from cxloop.jobs import Worker
 from cxloop.jobs.worker import WorkerOptions
 from cxloop.system.router import router as system_router
+from cxloop.web.errors import render_error_page
 from cxloop.web.router import router as web_router
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         lifespan=lifespan,
     )
     app.state.settings = settings
-    handlers.install(app)
+    handlers.install(app, page_renderer=render_error_page)
     app.include_router(system_router)
     app.include_router(accounts_router)
     app.include_router(web_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,8 +29,29 @@ _HTTP_CODES = {
 }
 
 
+# Renders an error as an HTML page: (request, status, code, detail) -> response.
+PageRenderer = Callable[[Request, int, str, str], Response]
+_API_PREFIXES = ("/api/", "/v1/")
+
+
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, **extra}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API) gets an HTML error page."""
+    if request.url.path.startswith(_API_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _respond(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    renderer: PageRenderer | None = getattr(request.app.state, "error_page_renderer", None)
+    if renderer is not None and wants_page(request):
+        return renderer(request, status, body["error"], body["detail"])
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _describe(err: dict[str, Any]) -> dict[str, Any]:
@@ -46,16 +68,16 @@ def _describe(err: dict[str, Any]) -> dict[str, Any]:
     return {"loc": loc, "msg": err.get("msg", ""), "type": err.get("type", "")}
 
 
-async def cxloop_error(_request: Request, exc: Exception) -> Response:
+async def cxloop_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, CxloopError):
         raise exc
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(
-        error_body(exc.code, exc.detail, **exc.extra), status_code=exc.status_code, headers=headers
+    return _respond(
+        request, exc.status_code, error_body(exc.code, exc.detail, **exc.extra), headers
     )
 
 
-async def validation_error(_request: Request, exc: Exception) -> Response:
+async def validation_error(request: Request, exc: Exception) -> Response:
     """422 listing every bad field with its path; the offending input is not echoed back."""
     if not isinstance(exc, RequestValidationError):
         raise exc
@@ -63,30 +85,33 @@ async def validation_error(_request: Request, exc: Exception) -> Response:
     summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
     if len(errors) > 5:
         summary += f"; and {len(errors) - 5} more"
-    return JSONResponse(error_body("validation_error", summary, errors=errors), status_code=422)
+    return _respond(request, 422, error_body("validation_error", summary, errors=errors))
 
 
-async def http_error(_request: Request, exc: Exception) -> Response:
+async def http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
     code = _HTTP_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such route"
-    return JSONResponse(
-        error_body(code, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    return _respond(
+        request, exc.status_code, error_body(code, detail), getattr(exc, "headers", None)
     )
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(
+    return _respond(
+        request,
+        500,
         error_body("internal_error", "something went wrong on our side; it has been logged"),
-        status_code=500,
     )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, page_renderer: PageRenderer | None = None) -> None:
+    """Render every error in the one shape; pages get ``page_renderer``'s HTML instead."""
+    app.state.error_page_renderer = page_renderer
     app.add_exception_handler(CxloopError, cxloop_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
