@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -125,3 +125,31 @@ def client(app: FastAPI) -> TestClient:
     # Not entered as a context manager: the lifespan (which builds a real engine) stays off and
     # every request shares the test's rolled-back session.
     return TestClient(app, raise_server_exceptions=False)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(
+            [
+                s
+                for s in self.statements
+                if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
+            ]
+        )
+
+
+@pytest.fixture
+def queries(engine: Engine) -> Iterator[QueryCounter]:
+    """Counts the SQL statements the test runs (list endpoints must not grow with rows)."""
+    counter = QueryCounter()
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        counter.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield counter
+    event.remove(engine, "before_cursor_execute", record)

@@ -1,0 +1,42 @@
+"""List endpoints run a fixed number of queries, however many rows they return."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from cxloop.accounts.service import record_audit
+from cxloop.core.actors import Actor
+from cxloop.jobs import enqueue
+from cxloop.models import Role, Scope
+from tests.conftest import QueryCounter
+from tests.fixtures.factories import auth, make_key, make_user, make_workspace
+
+LISTS = ["/api/v1/keys", "/api/v1/members", "/api/v1/audit-events", "/api/v1/jobs"]
+
+
+def test_list_endpoints_do_not_query_per_row(
+    client: TestClient, session: Session, queries: QueryCounter
+) -> None:
+    workspace = make_workspace(session)
+    _, token = make_key(session, workspace, Scope.ADMIN)
+    client.get("/api/v1/workspace", headers=auth(token))  # first use writes last_used_at
+
+    def counts() -> dict[str, int]:
+        result = {}
+        for url in LISTS:
+            queries.statements.clear()
+            assert client.get(url, headers=auth(token)).status_code == 200
+            result[url] = queries.count
+        return result
+
+    few = counts()
+    for n in range(15):
+        make_key(session, workspace, Scope.READ, name=f"k{n}")
+        make_user(session, workspace, Role.VIEWER)
+        enqueue(session, "jobs.purge_finished", {}, workspace_id=workspace.id)
+        record_audit(session, Actor.system(), "tests.row", workspace_id=workspace.id)
+    session.flush()
+    many = counts()
+    assert many == few
+    assert max(many.values()) <= 4
