@@ -29,7 +29,3 @@ class InvalidCredentials(Unauthorized):
 
 class InsufficientScope(Forbidden):
     code = "insufficient_scope"
-
-
-class InsufficientRole(Forbidden):
-    code = "insufficient_role"
