@@ -153,3 +153,6 @@ def queries(engine: Engine) -> Iterator[QueryCounter]:
     event.listen(engine, "before_cursor_execute", record)
     yield counter
     event.remove(engine, "before_cursor_execute", record)
+
+
+pytest_plugins = ["tests.fixtures.ingest"]

@@ -14,8 +14,11 @@ from cxloop.accounts.router import router as accounts_router
 from cxloop.config import Settings, get_settings
 from cxloop.core import handlers
 from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.ingest.gateway import Gateway
+from cxloop.ingest.router import router as ingest_router
 from cxloop.jobs import Worker
 from cxloop.jobs.worker import WorkerOptions
+from cxloop.profiles.router import router as profiles_router
 from cxloop.system.router import router as system_router
 from cxloop.web.errors import render_error_page
 from cxloop.web.router import router as web_router
@@ -33,13 +36,16 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         engine = make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.ingest = Gateway(app.state.sessionmaker, settings)
+        app.state.ingest.start()
         worker = None
         if run_worker:
-            worker = Worker(app.state.sessionmaker, worker_options(settings))
+            worker = Worker(app.state.sessionmaker, worker_options(settings), settings=settings)
             worker.start()
         try:
             yield
         finally:
+            app.state.ingest.stop()
             if worker is not None:
                 worker.stop()
             engine.dispose()
@@ -57,6 +63,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     handlers.install(app, page_renderer=render_error_page)
     app.include_router(system_router)
     app.include_router(accounts_router)
+    app.include_router(ingest_router)
+    app.include_router(profiles_router)
     app.include_router(web_router)
     return app
 

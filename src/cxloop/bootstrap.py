@@ -5,6 +5,9 @@ The app and the worker call :func:`load_domains` before they start; nothing else
 
 from __future__ import annotations
 
+import cxloop.eventstore.tasks
+import cxloop.ingest.gateway
+import cxloop.ingest.tasks
 import cxloop.jobs.builtin  # noqa: F401
 
 

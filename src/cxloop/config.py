@@ -61,6 +61,36 @@ class Settings(BaseSettings):
         description="Proxy addresses whose X-Forwarded-For header is believed (audit log IPs).",
     )
 
+    ingest_rate_limit: float = Field(
+        default=100_000,
+        ge=0,
+        description="Events per second one write key may send to one API process (0: no limit).",
+    )
+    ingest_key_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="How long an API process trusts a write key it checked before checking again.",
+    )
+    loader_interval: float = Field(
+        default=0.5, gt=0, description="Seconds the loader waits when the inbox is empty."
+    )
+    loader_batch_events: int = Field(
+        default=20_000, ge=1, description="Most events the loader moves in one micro-batch."
+    )
+    compaction_min_files: int = Field(
+        default=8, ge=2, description="A day of a workspace with this many files is compacted."
+    )
+    compaction_max_rows: int = Field(
+        default=5_000_000,
+        ge=1000,
+        description="Files with this many events or more are left alone by compaction.",
+    )
+    message_id_retention_days: int = Field(
+        default=7,
+        ge=1,
+        description="Days a messageId is remembered to drop a resent duplicate.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

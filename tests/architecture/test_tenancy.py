@@ -20,12 +20,13 @@ from cxloop.accounts.service import record_audit
 from cxloop.core.actors import Actor
 from cxloop.jobs import enqueue
 from cxloop.models import ApiKey, Job, JobStatus, Role, Scope
-from tests.fixtures.factories import auth, make_key, make_user, make_workspace
+from tests.fixtures.factories import auth, make_customer, make_key, make_user, make_workspace
 
 # Bodies that pass validation, so the handler itself runs for the foreign key too.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/keys"): {"scope": "read", "name": "walk"},
     ("POST", "/api/v1/members"): {"email": "walker@example.com", "password": "long enough pw"},
+    ("PUT", "/api/v1/identity-rules"): {"merge_cap": 7},
 }
 
 
@@ -38,10 +39,15 @@ def tenant_a(session: Session) -> dict[str, Any]:
     job = enqueue(session, "jobs.purge_finished", {"a": "secret"}, workspace_id=workspace.id)
     job.status = JobStatus.DEAD
     record_audit(session, Actor.system(), "a.private_action", workspace_id=workspace.id)
+    customer = make_customer(session, workspace, email="secret-customer@example.com")
     session.flush()
     return {
         "token": admin_token,
-        "params": {"key_id": str(spare.id), "job_id": str(job.id)},
+        "params": {
+            "key_id": str(spare.id),
+            "job_id": str(job.id),
+            "customer_id": str(customer),
+        },
         "secrets": [
             str(workspace.id),
             workspace.name,
@@ -52,6 +58,8 @@ def tenant_a(session: Session) -> dict[str, Any]:
             "a-admin-key",
             "a-spare-key",
             "a.private_action",
+            str(customer),
+            "secret-customer@example.com",
         ],
         "spare": spare,
         "job": job,

@@ -82,7 +82,7 @@ def worker(
     if concurrency is not None:
         config = config.model_copy(update={"worker_concurrency": concurrency})
     engine = make_engine(config.resolved_database_url, pool_size=config.worker_concurrency + 2)
-    runner = Worker(make_sessionmaker(engine), worker_options(config))
+    runner = Worker(make_sessionmaker(engine), worker_options(config), settings=config)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

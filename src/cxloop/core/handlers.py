@@ -71,7 +71,8 @@ def _describe(err: dict[str, Any]) -> dict[str, Any]:
 async def cxloop_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, CxloopError):
         raise exc
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    headers.update(exc.headers)
     return _respond(
         request, exc.status_code, error_body(exc.code, exc.detail, **exc.extra), headers
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxloop.config import Settings
 
 
 @dataclass(frozen=True)
@@ -20,9 +23,21 @@ class JobContext:
     name: str
     attempt: int
     workspace_id: uuid.UUID | None
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class LoopContext:
+    """What a long-running loop gets: its own transactions, the settings, and a stop flag."""
+
+    factory: sessionmaker[Session]
+    settings: Settings
+    stop: threading.Event
+    worker_id: str
 
 
 Handler = Callable[[JobContext, dict[str, Any]], None]
+Loop = Callable[[LoopContext], None]
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class Registry:
     def __init__(self) -> None:
         self.jobs: dict[str, JobDefinition] = {}
         self.schedules: dict[str, ScheduleDefinition] = {}
+        self.loops: dict[str, Loop] = {}
 
     def add_job(self, definition: JobDefinition) -> None:
         existing = self.jobs.get(definition.name)
@@ -53,6 +69,12 @@ class Registry:
 
     def add_schedule(self, definition: ScheduleDefinition) -> None:
         self.schedules[definition.name] = definition
+
+    def add_loop(self, name: str, loop: Loop) -> None:
+        existing = self.loops.get(name)
+        if existing is not None and existing is not loop:
+            raise ValueError(f"loop {name!r} is registered twice")
+        self.loops[name] = loop
 
     def get(self, name: str) -> JobDefinition:
         try:
@@ -89,3 +111,17 @@ def schedule(
     registry.add_schedule(
         ScheduleDefinition(name=name, job_name=job_name, every=every, payload=payload or {})
     )
+
+
+def loop(name: str) -> Callable[[Loop], Loop]:
+    """Run the decorated function in its own thread of every worker until the worker stops.
+
+    For work that must react within a second (the event loader); it should return promptly
+    once ``ctx.stop`` is set, and coordinate with other workers itself (e.g. a lease).
+    """
+
+    def decorator(fn: Loop) -> Loop:
+        registry.add_loop(name, fn)
+        return fn
+
+    return decorator

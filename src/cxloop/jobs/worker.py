@@ -8,6 +8,7 @@ import socket
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,10 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxloop.config import Settings
 from cxloop.core.db import transaction
 from cxloop.core.time import utcnow
 from cxloop.jobs.queue import claim, enqueue, extend_leases, record_failure, requeue_expired
-from cxloop.jobs.registry import JobContext, Registry, registry
+from cxloop.jobs.registry import JobContext, LoopContext, Registry, registry
 from cxloop.models import Job, JobSchedule, JobStatus
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,10 @@ class Worker:
         factory: sessionmaker[Session],
         options: WorkerOptions | None = None,
         jobs: Registry | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.factory = factory
+        self.settings = settings or Settings()
         self.options = options or WorkerOptions()
         self.registry = jobs or registry
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -64,6 +68,12 @@ class Worker:
         self._threads.append(
             threading.Thread(target=self._tick_loop, name="cxloop-job-ticker", daemon=True)
         )
+        for name, fn in self.registry.loops.items():
+            self._threads.append(
+                threading.Thread(
+                    target=self._run_service, args=(name, fn), name=f"cxloop-{name}", daemon=True
+                )
+            )
         for thread in self._threads:
             thread.start()
         log.info("worker %s started with %d threads", self.worker_id, self.options.concurrency)
@@ -181,6 +191,7 @@ class Worker:
                     name=job.name,
                     attempt=job.attempts,
                     workspace_id=job.workspace_id,
+                    settings=self.settings,
                 )
                 definition.handler(context, dict(job.payload))
                 done = session.execute(
@@ -221,6 +232,19 @@ class Worker:
             except Exception:
                 log.exception("worker loop error; retrying")
                 self._stop.wait(self.options.poll_interval * 4)
+
+    def _run_service(self, name: str, fn: Callable[[LoopContext], None]) -> None:
+        context = LoopContext(
+            factory=self.factory, settings=self.settings, stop=self._stop, worker_id=self.worker_id
+        )
+        while not self._stop.is_set():
+            try:
+                fn(context)
+            except Exception:
+                log.exception("loop %s failed; restarting it", name)
+                self._stop.wait(1.0)
+            else:
+                return
 
     def _tick_loop(self) -> None:
         interval = max(0.5, min(5.0, self.options.lease.total_seconds() / 3))

@@ -61,3 +61,13 @@ class JobSchedule(Base):
     interval_seconds: Mapped[int]
     next_run_at: Mapped[datetime]
     last_run_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Lease(Base):
+    """A named lock with an expiry, held by one process at a time (the single loader)."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

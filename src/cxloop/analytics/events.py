@@ -1,0 +1,228 @@
+"""The event store's files: their schema, writing them, and reading them with DuckDB.
+
+Events are Parquet files under ``<root>/workspace=<id>/day=<YYYY-MM-DD>/``: an open layout
+that DuckDB, Spark and pandas read directly. Which files are current is decided by the
+caller (the manifest in the operational store), so this module only ever reads the list of
+files it is given: a file being written or compacted away is never read by accident.
+
+A customer may have been merged after their events were written; every query maps
+``profile_id`` through the merge map given by the caller, so a merged customer counts once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+TS = pa.timestamp("us", tz="UTC")
+
+# Context fields lifted into columns: what breakdowns and the timeline use most.
+CONTEXT_COLUMNS = (
+    "ip",
+    "library_name",
+    "library_version",
+    "user_agent",
+    "locale",
+    "timezone",
+    "campaign_source",
+    "campaign_medium",
+    "campaign_name",
+    "campaign_term",
+    "campaign_content",
+    "device_type",
+    "device_id",
+    "os_name",
+    "app_version",
+    "page_url",
+    "page_path",
+    "page_referrer",
+    "page_title",
+)
+
+SCHEMA = pa.schema(
+    [
+        pa.field("message_id", pa.string(), nullable=False),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("event", pa.string()),
+        pa.field("name", pa.string()),
+        pa.field("profile_id", pa.string(), nullable=False),
+        pa.field("user_id", pa.string()),
+        pa.field("anonymous_id", pa.string()),
+        pa.field("previous_id", pa.string()),
+        pa.field("group_id", pa.string()),
+        pa.field("timestamp", TS, nullable=False),
+        pa.field("received_at", TS, nullable=False),
+        pa.field("original_timestamp", TS),
+        pa.field("sent_at", TS),
+        pa.field("channel", pa.string(), nullable=False),
+        *[pa.field(name, pa.string()) for name in CONTEXT_COLUMNS],
+        pa.field("properties", pa.string()),  # JSON text
+        pa.field("traits", pa.string()),  # JSON text
+        pa.field("context", pa.string()),  # JSON text
+    ]
+)
+COLUMNS = tuple(SCHEMA.names)
+
+
+@dataclass(frozen=True)
+class FileStats:
+    path: Path
+    rows: int
+    bytes: int
+    min_timestamp: datetime
+    max_timestamp: datetime
+
+
+def write_file(table: pa.Table, path: Path) -> FileStats:
+    """Write one immutable file atomically (temp name, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.sort_by([("profile_id", "ascending"), ("timestamp", "ascending")])
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    stamps = table.column("timestamp")
+    bounds = pc.min_max(stamps)
+    low, high = bounds["min"], bounds["max"]
+    return FileStats(
+        path=path,
+        rows=table.num_rows,
+        bytes=path.stat().st_size,
+        min_timestamp=low.as_py(),
+        max_timestamp=high.as_py(),
+    )
+
+
+def partition_dir(root: Path, workspace_id: str, day: str) -> Path:
+    return root / f"workspace={workspace_id}" / f"day={day}"
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection of this thread that never tries to download an extension."""
+    con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(config={"autoinstall_known_extensions": False})
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET TimeZone = 'UTC'")
+        _local.con = con
+    return con
+
+
+def _source(files: Sequence[str | Path]) -> tuple[str, list[Any]]:
+    if not files:
+        return "empty_events", []
+    return "read_parquet(?, union_by_name = true)", [[str(f) for f in files]]
+
+
+def query(
+    files: Sequence[str | Path],
+    merge_map: Mapping[str, str],
+    sql: str,
+    params: Sequence[Any] = (),
+) -> list[dict[str, Any]]:
+    """Run ``sql`` against a relation called ``events`` over ``files``; rows come back as dicts.
+
+    ``events`` has every stored column plus ``customer_id``: the profile id mapped through
+    ``merge_map`` (merged id -> survivor), so a customer merged after the fact counts once.
+    """
+    source, source_params = _source(files)
+    mapping = pa.table(
+        {
+            "from_id": pa.array(list(merge_map.keys()), pa.string()),
+            "into_id": pa.array(list(merge_map.values()), pa.string()),
+        }
+    )
+    full = (
+        "WITH events AS (SELECT e.*, coalesce(m.into_id, e.profile_id) AS customer_id "  # noqa: S608
+        f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id) {sql}"
+    )
+    con = connect().cursor()
+    try:
+        con.register("merge_map", mapping)
+        con.register("empty_events", SCHEMA.empty_table())
+        table = con.sql(full, params=[*source_params, *params]).to_arrow_table()
+        # through Arrow: zone-aware times come back as datetime in UTC without pytz
+        rows: list[dict[str, Any]] = table.to_pylist() if table is not None else []
+        return rows
+    finally:
+        con.close()
+
+
+def count_customers(files: Sequence[str | Path], merge_map: Mapping[str, str]) -> int:
+    rows = query(files, merge_map, "SELECT count(DISTINCT customer_id) AS n FROM events")
+    return int(rows[0]["n"])
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    profile_ids: Sequence[str]
+    channels: Sequence[str] = ()
+    types: Sequence[str] = ()
+    events: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    # cursor: (timestamp, message_id) of the last row of the previous page
+    before: tuple[datetime, str] | None = None
+    limit: int = 50
+
+
+_TIMELINE_COLUMNS = (
+    "message_id, type, event, name, channel, timestamp, received_at, profile_id, user_id, "
+    "anonymous_id, properties, traits, context, page_url, page_title, campaign_source, "
+    "device_type, os_name, ip, user_agent, locale, library_name"
+)
+
+
+def timeline(files: Sequence[str | Path], flt: TimelineFilter) -> list[dict[str, Any]]:
+    """One customer's events across channels, newest first, ``limit`` at a time."""
+    where = ["profile_id IN (SELECT unnest(?))"]
+    params: list[Any] = [list(flt.profile_ids)]
+    for column, values in (("channel", flt.channels), ("type", flt.types), ("event", flt.events)):
+        if values:
+            where.append(f"{column} IN (SELECT unnest(?))")
+            params.append(list(values))
+    if flt.since is not None:
+        where.append("timestamp >= ?")
+        params.append(flt.since)
+    if flt.until is not None:
+        where.append("timestamp < ?")
+        params.append(flt.until)
+    if flt.before is not None:
+        where.append("(timestamp, message_id) < (?, ?)")
+        params.extend(flt.before)
+    sql = (
+        f"SELECT {_TIMELINE_COLUMNS} FROM events WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY timestamp DESC, message_id DESC LIMIT {int(flt.limit)}"
+    )
+    return query(files, {}, sql, params)
+
+
+def compact(files: Sequence[str | Path], out: Path) -> FileStats:
+    """Merge ``files`` into one sorted file (duplicates by message id kept once)."""
+    con = connect().cursor()
+    try:
+        table = con.sql(
+            f"SELECT {', '.join(COLUMNS)} FROM read_parquet(?, union_by_name = true) "  # noqa: S608
+            "QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY received_at) = 1",
+            params=[[str(f) for f in files]],
+        ).to_arrow_table()
+    finally:
+        con.close()
+    assert table is not None  # noqa: S101 (a SELECT always yields a table)
+    return write_file(table.cast(SCHEMA), out)

@@ -1,0 +1,39 @@
+"""Background upkeep of the event store: compaction and removal of unused files."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from cxloop.eventstore import service
+from cxloop.jobs.registry import JobContext, job, schedule
+
+log = logging.getLogger(__name__)
+
+
+@job("eventstore.compact_files")
+def compact_files(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Merge the small files of busy partitions (one per micro-batch) into one each."""
+    root = service.events_root(ctx.settings)
+    for workspace_id, day in service.compaction_candidates(
+        ctx.session, ctx.settings.compaction_min_files
+    ):
+        replaced = service.compact_partition(
+            ctx.session, workspace_id, day, root, max_rows=ctx.settings.compaction_max_rows
+        )
+        log.info("compacted %d files of %s/%s", replaced, workspace_id, day)
+
+
+@job("eventstore.collect_garbage")
+def collect_garbage(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Delete files that compaction replaced, and files a crashed loader left behind."""
+    service.collect_garbage(ctx.session, service.events_root(ctx.settings))
+
+
+schedule(
+    "eventstore.compact_files.minutely", "eventstore.compact_files", every=timedelta(minutes=1)
+)
+schedule(
+    "eventstore.collect_garbage.periodic", "eventstore.collect_garbage", every=timedelta(minutes=10)
+)

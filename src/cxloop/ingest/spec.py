@@ -1,0 +1,304 @@
+"""The Segment message spec: decoding, validation and normalisation of incoming messages.
+
+This is the hot path, so it is written for msgspec: a request body is decoded once into
+structs with each message kept as raw bytes, and each message is then validated on its own,
+so one bad message is reported with its index while the others are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import msgspec
+
+# Segment's limits (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api)
+MAX_EVENT_BYTES: Final = 32 * 1024
+MAX_BATCH_BYTES: Final = 500 * 1024
+MAX_BATCH_EVENTS: Final = 2500
+
+MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Envelope(msgspec.Struct):
+    """A ``/v1/batch`` body: messages stay raw until each is validated on its own."""
+
+    batch: list[msgspec.Raw] | None = None
+    writeKey: str | None = None  # noqa: N815 (Segment's field names)
+    sentAt: str | None = None  # noqa: N815
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+
+
+class KeyOnly(msgspec.Struct):
+    writeKey: str | None = None  # noqa: N815
+
+
+class Message(msgspec.Struct):
+    """One Segment message as sent; unknown fields are ignored, as Segment does."""
+
+    type: str | None = None
+    messageId: str | int | None = None  # noqa: N815
+    userId: str | int | None = None  # noqa: N815
+    anonymousId: str | int | None = None  # noqa: N815
+    event: str | None = None
+    name: str | None = None
+    category: str | None = None
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    timestamp: str | None = None
+    originalTimestamp: str | None = None  # noqa: N815
+    sentAt: str | None = None  # noqa: N815
+    previousId: str | int | None = None  # noqa: N815
+    groupId: str | int | None = None  # noqa: N815
+    channel: str | None = None
+
+
+class Event(msgspec.Struct, array_like=True, omit_defaults=True):
+    """A validated, normalised message: what the inbox stores and the loader reads.
+
+    Times are microseconds since the epoch (UTC). ``properties``, ``traits`` and ``context``
+    are kept whole; the context fields analytics need most are also lifted into columns.
+    """
+
+    message_id: str
+    type: str
+    timestamp: int
+    received_at: int
+    event: str | None = None
+    name: str | None = None
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    previous_id: str | None = None
+    group_id: str | None = None
+    original_timestamp: int | None = None
+    sent_at: int | None = None
+    channel: str = "server"
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    generated_id: bool = False
+
+
+class MessageError(Exception):
+    """A message breaks the spec; ``loc`` is its path inside the message."""
+
+    def __init__(self, loc: list[str | int], reason: str) -> None:
+        super().__init__(reason)
+        self.loc = loc
+        self.reason = reason
+
+
+_message_decoder = msgspec.json.Decoder(Message)
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+_key_decoder = msgspec.json.Decoder(KeyOnly)
+_PATH = re.compile(r"\$((?:\.[A-Za-z_][\w]*|\[\d+\]|\[\.\.\.\])*)")
+
+
+def decode_envelope(body: bytes) -> Envelope:
+    try:
+        return _envelope_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        loc, reason = _explain(exc)
+        raise MessageError(loc, reason) from None
+    except msgspec.DecodeError as exc:
+        raise MessageError([], f"the body is not valid JSON ({exc})") from None
+
+
+def decode_write_key(body: bytes) -> str | None:
+    try:
+        return _key_decoder.decode(body).writeKey
+    except msgspec.MsgspecError:
+        return None
+
+
+def decode_message(raw: bytes) -> Message:
+    try:
+        return _message_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        loc, reason = _explain(exc)
+        raise MessageError(loc, reason) from None
+    except msgspec.DecodeError as exc:
+        raise MessageError([], f"not valid JSON ({exc})") from None
+
+
+def _explain(exc: msgspec.ValidationError) -> tuple[list[str | int], str]:
+    """Turn msgspec's ``Expected `str`, got `int` - at `$.event``` into a path and a reason."""
+    text = str(exc)
+    reason, _, where = text.partition(" - at `")
+    loc: list[str | int] = []
+    match = _PATH.match(where.rstrip("`"))
+    if match:
+        for part in re.findall(r"\.([A-Za-z_]\w*)|\[(\d+)\]", match.group(1)):
+            loc.append(part[0] if part[0] else int(part[1]))
+    reason = reason.replace("Expected `", "expected ").replace("`, got `", ", got ").rstrip("`")
+    reason = reason.replace("`", "")
+    return loc, reason
+
+
+def parse_time(value: str, field: str) -> datetime:
+    """An ISO-8601 time; one without a zone is taken as UTC, as Segment does."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise MessageError([field], f"{value[:40]!r} is not an ISO-8601 time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def to_micros(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+
+
+def _ident(value: str | int | None, field: str) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) > 400:
+        raise MessageError([field], "longer than 400 characters")
+    return text or None
+
+
+_LIBRARY_CHANNELS = (
+    ("analytics.js", "web"),
+    ("analytics-next", "web"),
+    ("javascript", "web"),
+    ("ios", "app"),
+    ("android", "app"),
+    ("react-native", "app"),
+    ("flutter", "app"),
+    ("kotlin", "app"),
+    ("swift", "app"),
+)
+_CHANNEL_ALIASES = {"browser": "web", "mobile": "app", "website": "web"}
+
+
+def derive_channel(message: Message, context: dict[str, Any]) -> str:
+    """The touchpoint channel: explicit when the sender says so, else read off the library."""
+    explicit = context.get("channel") or message.channel
+    if isinstance(explicit, str) and explicit.strip():
+        name = explicit.strip().lower()
+        return _CHANNEL_ALIASES.get(name, name)[:40]
+    library = context.get("library")
+    if isinstance(library, dict):
+        lib_name = str(library.get("name", "")).lower()
+        for needle, channel in _LIBRARY_CHANNELS:
+            if needle in lib_name:
+                return channel
+    if message.type == "page":
+        return "web"
+    if message.type == "screen":
+        return "app"
+    return "server"
+
+
+def normalise(
+    message: Message,
+    *,
+    received_at: datetime,
+    batch_sent_at: datetime | None = None,
+    batch_context: dict[str, Any] | None = None,
+    ip: str | None = None,
+    raw_size: int = 0,
+) -> Event:
+    """Validate one message and return what is stored. Raises :class:`MessageError`."""
+    if raw_size > MAX_EVENT_BYTES:
+        raise MessageError([], f"the message is {raw_size} bytes; the limit is 32 KB per message")
+    kind = (message.type or "").strip().lower()
+    if not kind:
+        raise MessageError(["type"], "required: one of " + ", ".join(sorted(MESSAGE_TYPES)))
+    if kind not in MESSAGE_TYPES:
+        raise MessageError(
+            ["type"], f"{kind[:30]!r} is not one of " + ", ".join(sorted(MESSAGE_TYPES))
+        )
+    user_id = _ident(message.userId, "userId")
+    anonymous_id = _ident(message.anonymousId, "anonymousId")
+    if user_id is None and anonymous_id is None:
+        raise MessageError(["userId"], "every message needs a userId or an anonymousId")
+    event_name = message.event.strip() if message.event else None
+    if kind == "track" and not event_name:
+        raise MessageError(["event"], "required for track: the name of the event")
+    previous_id = _ident(message.previousId, "previousId")
+    if kind == "alias" and previous_id is None:
+        raise MessageError(["previousId"], "required for alias: the id to merge from")
+    group_id = _ident(message.groupId, "groupId")
+    if kind == "group" and group_id is None:
+        raise MessageError(["groupId"], "required for group")
+
+    received_us = to_micros(received_at)
+    original_us: int | None = None
+    if message.originalTimestamp:
+        original_us = to_micros(parse_time(message.originalTimestamp, "originalTimestamp"))
+    elif message.timestamp:
+        original_us = to_micros(parse_time(message.timestamp, "timestamp"))
+    sent_us: int | None = None
+    if message.sentAt:
+        sent_us = to_micros(parse_time(message.sentAt, "sentAt"))
+    elif batch_sent_at is not None:
+        sent_us = to_micros(batch_sent_at)
+    if original_us is None:
+        timestamp_us = received_us
+    elif sent_us is None:
+        timestamp_us = original_us
+    else:
+        # The client's clock may be off; the gap between its sentAt and our receivedAt is it.
+        timestamp_us = received_us - (sent_us - original_us)
+
+    context = dict(batch_context) if batch_context else {}
+    if message.context:
+        context.update(message.context)
+    if ip and "ip" not in context:
+        context["ip"] = ip
+
+    generated = message.messageId is None or str(message.messageId).strip() == ""
+    message_id = str(uuid.uuid4()) if generated else str(message.messageId).strip()[:200]
+    return Event(
+        message_id=message_id,
+        type=kind,
+        timestamp=timestamp_us,
+        received_at=received_us,
+        event=event_name[:200] if event_name else None,
+        name=message.name[:200] if message.name else None,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        previous_id=previous_id,
+        group_id=group_id,
+        original_timestamp=original_us,
+        sent_at=sent_us,
+        channel=derive_channel(message, context),
+        properties=message.properties or None,
+        traits=message.traits or None,
+        context=context or None,
+        generated_id=generated,
+    )
+
+
+def message_key(workspace_id: uuid.UUID, message_id: str) -> bytes:
+    """The de-duplication key of a message: the same id in two workspaces is two messages."""
+    return hashlib.blake2b(
+        workspace_id.bytes + message_id.encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()
+
+
+_event_list_encoder = msgspec.msgpack.Encoder()
+_event_list_decoder = msgspec.msgpack.Decoder(list[Event])
+
+
+def pack_events(events: list[Event]) -> bytes:
+    return _event_list_encoder.encode(events)
+
+
+def unpack_events(payload: bytes) -> list[Event]:
+    return _event_list_decoder.decode(payload)

@@ -1,0 +1,391 @@
+"""Customer profiles: identity resolution against the database, lookups, merge history."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from cxloop.accounts.service import record_audit
+from cxloop.analytics import events as store
+from cxloop.analytics.events import TimelineFilter
+from cxloop.core.actors import Actor
+from cxloop.core.time import utcnow
+from cxloop.eventstore.service import current_files
+from cxloop.models import Identity, IdentityRuleSet, Profile, ProfileMerge
+from cxloop.profiles import errors
+from cxloop.profiles.resolver import Ident, Observation, ProfileState, Resolver
+from cxloop.profiles.rules import IdentityRules, Normaliser
+
+_CHUNK = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "phone")
+
+
+def _us(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _dt(micros: int | None) -> datetime | None:
+    return None if micros is None else datetime.fromtimestamp(micros / 1e6, tz=UTC)
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# -- rules ----------------------------------------------------------------------------------
+
+
+def get_rules(session: Session, workspace_id: uuid.UUID) -> IdentityRules:
+    row = session.get(IdentityRuleSet, workspace_id)
+    return IdentityRules.model_validate(row.rules) if row is not None else IdentityRules()
+
+
+def set_rules(
+    session: Session, workspace_id: uuid.UUID, rules: IdentityRules, actor: Actor
+) -> IdentityRules:
+    """Replace the rules; they apply to messages loaded from now on (merges are not undone)."""
+    row = session.get(IdentityRuleSet, workspace_id)
+    data = rules.model_dump()
+    if row is None:
+        session.add(IdentityRuleSet(workspace_id=workspace_id, rules=data))
+    else:
+        row.rules = data
+        row.updated_at = utcnow()
+    session.flush()
+    record_audit(session, actor, "identity_rules.updated", workspace_id=workspace_id, details=data)
+    return rules
+
+
+def normaliser(session: Session, workspace_id: uuid.UUID) -> Normaliser:
+    return Normaliser(get_rules(session, workspace_id))
+
+
+# -- resolution -----------------------------------------------------------------------------
+
+
+def resolve(
+    session: Session,
+    workspace_id: uuid.UUID,
+    observations: Sequence[Observation],
+    rules: IdentityRules,
+) -> list[uuid.UUID]:
+    """The profile of each observation, in order; profiles are created, updated and merged.
+
+    A handful of queries per call, whatever the number of observations: the loader calls
+    this once per micro-batch.
+    """
+    owners, profiles = _load_state(session, workspace_id, observations)
+    resolver = Resolver(rules, owners, profiles)
+    result = [resolver.resolve(obs) for obs in observations]
+    _apply(session, workspace_id, resolver)
+    return result
+
+
+def _load_state(
+    session: Session, workspace_id: uuid.UUID, observations: Sequence[Observation]
+) -> tuple[dict[Ident, uuid.UUID], dict[uuid.UUID, ProfileState]]:
+    by_kind: dict[str, set[str]] = {}
+    for obs in observations:
+        for kind, value in obs.identifiers:
+            by_kind.setdefault(kind, set()).add(value)
+        if obs.previous_id is not None:
+            by_kind.setdefault("user_id", set()).add(obs.previous_id)
+            by_kind.setdefault("anonymous_id", set()).add(obs.previous_id)
+    owners: dict[Ident, uuid.UUID] = {}
+    for kind, values in by_kind.items():
+        for chunk in _chunks(sorted(values)):
+            rows = session.execute(
+                select(Identity.value, Identity.profile_id).where(
+                    Identity.workspace_id == workspace_id,
+                    Identity.kind == kind,
+                    Identity.value.in_(chunk),
+                )
+            )
+            for value, profile_id in rows:
+                owners[(kind, value)] = profile_id
+    profiles: dict[uuid.UUID, ProfileState] = {}
+    ids = sorted(set(owners.values()))
+    for chunk in _chunks(ids):
+        for row in session.scalars(select(Profile).where(Profile.id.in_(chunk))):
+            profiles[row.id] = ProfileState(
+                id=row.id,
+                merge_count=row.merge_count,
+                first_seen=_us(row.first_seen_at),
+                last_seen=_us(row.last_seen_at),
+                traits=dict(row.traits),
+                trait_times={
+                    k: _us(datetime.fromisoformat(v)) or 0 for k, v in row.trait_times.items()
+                },
+                channels=dict(row.channels),
+                counters=dict(row.counters),
+                event_count=row.event_count,
+            )
+        held = session.execute(
+            select(Identity.kind, Identity.value, Identity.profile_id).where(
+                Identity.profile_id.in_(chunk)
+            )
+        )
+        for kind, value, profile_id in held:
+            profiles[profile_id].identities.setdefault(kind, set()).add(value)
+            owners[(kind, value)] = profile_id
+    return owners, profiles
+
+
+def _profile_values(state: ProfileState, now: datetime) -> dict[str, Any]:
+    return {
+        "first_seen_at": _dt(state.first_seen),
+        "last_seen_at": _dt(state.last_seen),
+        "traits": state.traits,
+        "trait_times": {k: (_dt(v) or _EPOCH).isoformat() for k, v in state.trait_times.items()},
+        "channels": state.channels,
+        "counters": state.counters,
+        "event_count": state.event_count,
+        "merge_count": state.merge_count,
+        "merged_into_id": state.merged_into,
+        "merged_at": now if state.merged_into is not None else None,
+        "updated_at": now,
+    }
+
+
+def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> None:
+    now = utcnow()
+    new_rows, changed_rows = [], []
+    for state in resolver.profiles.values():
+        if state.is_new:
+            values = _profile_values(state, now)
+            values.update(id=state.id, workspace_id=workspace_id, created_at=now)
+            new_rows.append(values)
+        elif state.changed:
+            values = _profile_values(state, now)
+            values["id"] = state.id
+            if state.merged_into is None:
+                del values["merged_at"]
+            changed_rows.append(values)
+    if new_rows:
+        session.execute(insert(Profile), new_rows)
+    if changed_rows:
+        session.execute(update(Profile), changed_rows)
+    if resolver.new_identities:
+        session.execute(
+            insert(Identity),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "workspace_id": workspace_id,
+                    "kind": n.kind,
+                    "value": n.value,
+                    "profile_id": n.profile_id,
+                    "first_seen_at": _dt(n.first_seen),
+                    "created_at": now,
+                }
+                for n in resolver.new_identities
+            ],
+        )
+    for merge in resolver.merges:
+        session.execute(
+            update(Identity)
+            .where(Identity.workspace_id == workspace_id, Identity.profile_id == merge.from_id)
+            .values(profile_id=merge.into_id)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Profile)
+            .where(Profile.workspace_id == workspace_id, Profile.merged_into_id == merge.from_id)
+            .values(merged_into_id=merge.into_id)
+            .execution_options(synchronize_session=False)
+        )
+    if resolver.merges:
+        session.execute(
+            insert(ProfileMerge),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "workspace_id": workspace_id,
+                    "from_profile_id": m.from_id,
+                    "into_profile_id": m.into_id,
+                    "reason": m.reason,
+                    "message_id": m.message_id,
+                    "identifiers": m.identifiers,
+                    "dropped": m.dropped,
+                    "created_at": _dt(m.timestamp) or now,
+                }
+                for m in resolver.merges
+            ],
+        )
+
+
+# -- lookups --------------------------------------------------------------------------------
+
+
+def get_profile(session: Session, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> Profile:
+    """The customer ``profile_id`` is now: a merged id leads to the profile it became."""
+    profile = session.scalar(
+        select(Profile).where(Profile.id == profile_id, Profile.workspace_id == workspace_id)
+    )
+    if profile is None:
+        raise errors.CustomerNotFound("no such customer in this workspace")
+    if profile.merged_into_id is not None:
+        survivor = session.scalar(
+            select(Profile).where(
+                Profile.id == profile.merged_into_id, Profile.workspace_id == workspace_id
+            )
+        )
+        if survivor is None:
+            raise errors.CustomerNotFound("no such customer in this workspace")
+        return survivor
+    return profile
+
+
+def find_profile(
+    session: Session, workspace_id: uuid.UUID, kind: str, raw_value: str
+) -> Profile | None:
+    """The customer holding an identifier, normalised as the loader normalises it."""
+    value = normaliser(session, workspace_id)(kind, raw_value)
+    if value is None:
+        return None
+    profile_id = session.scalar(
+        select(Identity.profile_id).where(
+            Identity.workspace_id == workspace_id, Identity.kind == kind, Identity.value == value
+        )
+    )
+    if profile_id is None:
+        return None
+    return get_profile(session, workspace_id, profile_id)
+
+
+def identities_of(
+    session: Session, workspace_id: uuid.UUID, profile_id: uuid.UUID
+) -> Sequence[Identity]:
+    return session.scalars(
+        select(Identity)
+        .where(Identity.workspace_id == workspace_id, Identity.profile_id == profile_id)
+        .order_by(Identity.kind, Identity.created_at)
+    ).all()
+
+
+def merged_ids(session: Session, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every profile id that is now ``profile_id`` (itself first)."""
+    rows = session.scalars(
+        select(Profile.id).where(
+            Profile.workspace_id == workspace_id, Profile.merged_into_id == profile_id
+        )
+    ).all()
+    return [profile_id, *rows]
+
+
+def merges_of(
+    session: Session, workspace_id: uuid.UUID, profile_ids: Sequence[uuid.UUID]
+) -> Sequence[ProfileMerge]:
+    """The merges that made this customer, oldest first: why these profiles are one."""
+    return session.scalars(
+        select(ProfileMerge)
+        .where(
+            ProfileMerge.workspace_id == workspace_id,
+            ProfileMerge.into_profile_id.in_(profile_ids),
+        )
+        .order_by(ProfileMerge.created_at, ProfileMerge.id)
+    ).all()
+
+
+def merge_map(session: Session, workspace_id: uuid.UUID) -> dict[str, str]:
+    """merged profile id -> the profile it became, for analytics to count a customer once."""
+    rows = session.execute(
+        select(Profile.id, Profile.merged_into_id).where(
+            Profile.workspace_id == workspace_id, Profile.merged_into_id.is_not(None)
+        )
+    )
+    return {str(a): str(b) for a, b in rows}
+
+
+# -- customer 360 ---------------------------------------------------------------------------
+
+
+def customer_view(session: Session, workspace_id: uuid.UUID, profile: Profile) -> dict[str, Any]:
+    """Everything known about a customer, with the merges that made them one."""
+    ids = merged_ids(session, workspace_id, profile.id)
+    return {
+        "id": profile.id,
+        "merged_ids": ids[1:],
+        "identities": identities_of(session, workspace_id, profile.id),
+        "traits": profile.traits,
+        "trait_times": profile.trait_times,
+        "first_seen_at": profile.first_seen_at,
+        "last_seen_at": profile.last_seen_at,
+        "channels": profile.channels,
+        "counters": profile.counters,
+        "event_count": profile.event_count,
+        "merges": merges_of(session, workspace_id, ids),
+    }
+
+
+def search(
+    session: Session, workspace_id: uuid.UUID, lookups: dict[str, str | None], limit: int = 50
+) -> list[Profile]:
+    """Customers matching every identifier given; the newest seen when none is given."""
+    given = {k: v for k, v in lookups.items() if v is not None and v != ""}
+    if not given:
+        return list(
+            session.scalars(
+                select(Profile)
+                .where(Profile.workspace_id == workspace_id, Profile.merged_into_id.is_(None))
+                .order_by(Profile.last_seen_at.desc().nulls_last(), Profile.id)
+                .limit(limit)
+            )
+        )
+    found: Profile | None = None
+    for kind, raw in given.items():
+        profile = find_profile(session, workspace_id, kind, raw or "")
+        if profile is None or (found is not None and profile.id != found.id):
+            return []
+        found = profile
+    return [found] if found is not None else []
+
+
+def timeline(
+    session: Session,
+    workspace_id: uuid.UUID,
+    profile: Profile,
+    root: Path,
+    flt: TimelineFilter,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the customer's events across every channel, newest first."""
+    ids = [str(i) for i in merged_ids(session, workspace_id, profile.id)]
+    files = current_files(session, workspace_id, root, since=flt.since, until=flt.until)
+    rows = store.timeline(files, replace(flt, profile_ids=ids))
+    for row in rows:
+        for column in ("properties", "traits", "context"):
+            row[column] = orjson.loads(row[column]) if row[column] else None
+    cursor = None
+    if len(rows) == flt.limit:
+        last = rows[-1]
+        cursor = encode_cursor(last["timestamp"], last["message_id"])
+    return rows, cursor
+
+
+def encode_cursor(moment: datetime, message_id: str) -> str:
+    raw = f"{moment.isoformat()}|{message_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, _, message_id = raw.partition("|")
+        return datetime.fromisoformat(moment), message_id
+    except (ValueError, UnicodeDecodeError):
+        raise errors.BadLookup("cursor: not a cursor this API gave out") from None
