@@ -1,6 +1,6 @@
 """The event store's files: their schema, writing them, and reading them with DuckDB.
 
-Events are Parquet files under ``<root>/workspace=<id>/day=<YYYY-MM-DD>/``: an open layout
+Events are Parquet files under ``<root>/workspace=<id>/month=<YYYY-MM>/``: an open layout
 that DuckDB, Spark and pandas read directly. Which files are current is decided by the
 caller (the manifest in the operational store), so this module only ever reads the list of
 files it is given: a file being written or compacted away is never read by accident.
@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,36 @@ def write_file(table: pa.Table, path: Path) -> FileStats:
     )
 
 
-def partition_dir(root: Path, workspace_id: str, day: str) -> Path:
-    return root / f"workspace={workspace_id}" / f"day={day}"
+def file_stats(path: Path) -> FileStats:
+    """Rows and time range of a written file, from its footer (no data is read)."""
+    meta = pq.read_metadata(path)
+    column = meta.schema.names.index("timestamp")
+    low = high = None
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            continue
+        low = stats.min if low is None or stats.min < low else low
+        high = stats.max if high is None or stats.max > high else high
+    if low is None or high is None:
+        raise ValueError(f"{path} has no timestamp statistics")
+    return FileStats(
+        path=path,
+        rows=meta.num_rows,
+        bytes=path.stat().st_size,
+        min_timestamp=_aware(low),
+        max_timestamp=_aware(high),
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def partition_dir(root: Path, workspace_id: str, month: str) -> Path:
+    """``month`` is ``YYYY-MM``: one folder per month keeps files large enough to read fast
+    while a late event still lands next to its neighbours."""
+    return root / f"workspace={workspace_id}" / f"month={month}"
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -167,6 +195,19 @@ def query(
 def count_customers(files: Sequence[str | Path], merge_map: Mapping[str, str]) -> int:
     rows = query(files, merge_map, "SELECT count(DISTINCT customer_id) AS n FROM events")
     return int(rows[0]["n"])
+
+
+def customer_stats(
+    files: Sequence[str | Path], merge_map: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Per customer: events, first and last seen, counts by type and by channel."""
+    return query(
+        files,
+        merge_map,
+        "SELECT customer_id, count(*) AS events, min(timestamp) AS first_seen, "
+        "max(timestamp) AS last_seen, histogram(type) AS types, histogram(channel) AS channels "
+        "FROM events GROUP BY customer_id",
+    )
 
 
 @dataclass(frozen=True)

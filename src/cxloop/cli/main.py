@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cxloop import __version__
-from cxloop.cli import accounts, reference, system
+from cxloop.cli import accounts, ingest, reference, system
 
 app = typer.Typer(
     name="cxloop",
@@ -22,6 +22,7 @@ app.add_typer(accounts.key_app, name="key")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(system.db_app, name="db")
 app.add_typer(system.jobs_app, name="jobs")
+app.add_typer(ingest.import_app, name="import")
 
 
 @app.command("version")

@@ -87,6 +87,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # FULL: a commit survives power loss, which "acknowledged means stored" needs.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # 64 MB of page cache: the message-id register and identities are large random-access
+    # B-trees, and a bulk load touches them all over
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

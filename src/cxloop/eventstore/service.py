@@ -37,18 +37,19 @@ def events_root(settings: Settings) -> Path:
     return (settings.data_dir / "events").resolve()
 
 
-def new_file_path(root: Path, workspace_id: uuid.UUID, day: date) -> Path:
-    return store.partition_dir(root, str(workspace_id), day.isoformat()) / f"part-{uuid7()}.parquet"
+def new_file_path(root: Path, workspace_id: uuid.UUID, period: date) -> Path:
+    folder = store.partition_dir(root, str(workspace_id), period.strftime("%Y-%m"))
+    return folder / f"part-{uuid7()}.parquet"
 
 
 def register(
     session: Session, workspace_id: uuid.UUID, root: Path, stats: store.FileStats
 ) -> EventFile:
     """Make a written file part of the store; it becomes visible when the caller commits."""
-    day = date.fromisoformat(stats.path.parent.name.removeprefix("day="))
+    period = date.fromisoformat(stats.path.parent.name.removeprefix("month=") + "-01")
     row = EventFile(
         workspace_id=workspace_id,
-        day=day,
+        period=period,
         path=str(stats.path.relative_to(root)),
         row_count=stats.rows,
         byte_size=stats.bytes,
@@ -76,7 +77,7 @@ def current_files(
         query = query.where(EventFile.max_timestamp >= since)
     if until is not None:
         query = query.where(EventFile.min_timestamp < until)
-    return [str(root / p) for p in session.scalars(query.order_by(EventFile.day, EventFile.id))]
+    return [str(root / p) for p in session.scalars(query.order_by(EventFile.period, EventFile.id))]
 
 
 def stats(session: Session, workspace_id: uuid.UUID) -> tuple[int, int]:
@@ -92,23 +93,23 @@ def stats(session: Session, workspace_id: uuid.UUID) -> tuple[int, int]:
 def compaction_candidates(session: Session, min_files: int) -> list[tuple[uuid.UUID, date]]:
     """Partitions holding at least ``min_files`` current files."""
     rows = session.execute(
-        select(EventFile.workspace_id, EventFile.day)
+        select(EventFile.workspace_id, EventFile.period)
         .where(EventFile.replaced_at.is_(None))
-        .group_by(EventFile.workspace_id, EventFile.day)
+        .group_by(EventFile.workspace_id, EventFile.period)
         .having(func.count() >= min_files)
     )
     return [(r[0], r[1]) for r in rows]
 
 
 def compact_partition(
-    session: Session, workspace_id: uuid.UUID, day: date, root: Path, *, max_rows: int
+    session: Session, workspace_id: uuid.UUID, period: date, root: Path, *, max_rows: int
 ) -> int:
     """Merge the partition's small files into one; returns how many files were replaced."""
     rows: Sequence[EventFile] = session.scalars(
         select(EventFile)
         .where(
             EventFile.workspace_id == workspace_id,
-            EventFile.day == day,
+            EventFile.period == period,
             EventFile.replaced_at.is_(None),
             EventFile.row_count < max_rows,
         )
@@ -116,7 +117,7 @@ def compact_partition(
     ).all()
     if len(rows) < 2:
         return 0
-    out = new_file_path(root, workspace_id, day)
+    out = new_file_path(root, workspace_id, period)
     stats_ = store.compact([root / r.path for r in rows], out)
     now = utcnow()
     swapped = session.execute(

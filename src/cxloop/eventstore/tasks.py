@@ -16,13 +16,13 @@ log = logging.getLogger(__name__)
 def compact_files(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Merge the small files of busy partitions (one per micro-batch) into one each."""
     root = service.events_root(ctx.settings)
-    for workspace_id, day in service.compaction_candidates(
+    for workspace_id, period in service.compaction_candidates(
         ctx.session, ctx.settings.compaction_min_files
     ):
         replaced = service.compact_partition(
-            ctx.session, workspace_id, day, root, max_rows=ctx.settings.compaction_max_rows
+            ctx.session, workspace_id, period, root, max_rows=ctx.settings.compaction_max_rows
         )
-        log.info("compacted %d files of %s/%s", replaced, workspace_id, day)
+        log.info("compacted %d files of %s/%s", replaced, workspace_id, period)
 
 
 @job("eventstore.collect_garbage")

@@ -7,7 +7,6 @@ so one bad message is reported with its index while the others are kept.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from datetime import UTC, datetime
@@ -60,7 +59,7 @@ class Message(msgspec.Struct):
     channel: str | None = None
 
 
-class Event(msgspec.Struct, array_like=True, omit_defaults=True):
+class Event(msgspec.Struct, omit_defaults=True):
     """A validated, normalised message: what the inbox stores and the loader reads.
 
     Times are microseconds since the epoch (UTC). ``properties``, ``traits`` and ``context``
@@ -171,7 +170,7 @@ def _ident(value: str | int | None, field: str) -> str | None:
     return text or None
 
 
-_LIBRARY_CHANNELS = (
+LIBRARY_CHANNELS = (
     ("analytics.js", "web"),
     ("analytics-next", "web"),
     ("javascript", "web"),
@@ -194,7 +193,7 @@ def derive_channel(message: Message, context: dict[str, Any]) -> str:
     library = context.get("library")
     if isinstance(library, dict):
         lib_name = str(library.get("name", "")).lower()
-        for needle, channel in _LIBRARY_CHANNELS:
+        for needle, channel in LIBRARY_CHANNELS:
             if needle in lib_name:
                 return channel
     if message.type == "page":
@@ -262,6 +261,12 @@ def normalise(
     if ip and "ip" not in context:
         context["ip"] = ip
 
+    traits = message.traits
+    context_traits = context.get("traits")
+    if kind == "identify" and not traits and isinstance(context_traits, dict):
+        # RudderStack's SDKs send the traits of identify in context.traits only
+        traits = context_traits
+
     generated = message.messageId is None or str(message.messageId).strip() == ""
     message_id = str(uuid.uuid4()) if generated else str(message.messageId).strip()[:200]
     return Event(
@@ -279,26 +284,20 @@ def normalise(
         sent_at=sent_us,
         channel=derive_channel(message, context),
         properties=message.properties or None,
-        traits=message.traits or None,
+        traits=traits or None,
         context=context or None,
         generated_id=generated,
     )
 
 
-def message_key(workspace_id: uuid.UUID, message_id: str) -> bytes:
-    """The de-duplication key of a message: the same id in two workspaces is two messages."""
-    return hashlib.blake2b(
-        workspace_id.bytes + message_id.encode("utf-8", "surrogatepass"), digest_size=16
-    ).digest()
-
-
-_event_list_encoder = msgspec.msgpack.Encoder()
-_event_list_decoder = msgspec.msgpack.Decoder(list[Event])
+_event_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(Event)
 
 
 def pack_events(events: list[Event]) -> bytes:
-    return _event_list_encoder.encode(events)
+    """The inbox payload: one JSON object per line, which the loader reads in DuckDB."""
+    return b"\n".join(_event_encoder.encode(e) for e in events)
 
 
 def unpack_events(payload: bytes) -> list[Event]:
-    return _event_list_decoder.decode(payload)
+    return [_event_decoder.decode(line) for line in payload.split(b"\n") if line]

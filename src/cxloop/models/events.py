@@ -50,7 +50,8 @@ class EventFile(IdMixin, TimestampMixin, Base):
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(Date)
+    # the partition: first day of the month the file's events happened in
+    period: Mapped[date] = mapped_column(Date)
     path: Mapped[str] = mapped_column(String(400), unique=True)  # relative to the events root
     row_count: Mapped[int] = mapped_column(Integer)
     byte_size: Mapped[int] = mapped_column(BigInteger)

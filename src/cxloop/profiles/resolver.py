@@ -30,6 +30,12 @@ class Observation:
     traits: dict[str, Any] | None = None
     # alias: the identifier that becomes the same customer (a user id or an anonymous id)
     previous_id: str | None = None
+    # a group of ``count`` messages with the same identifiers, seen between ``timestamp`` and
+    # ``last_timestamp``, resolved once: their counts by type and by channel
+    count: int = 1
+    last_timestamp: int | None = None
+    type_counts: dict[str, int] | None = None
+    channel_counts: dict[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -80,8 +86,12 @@ class Resolver:
         rules: IdentityRules,
         owners: dict[Ident, uuid.UUID],
         profiles: dict[uuid.UUID, ProfileState],
+        *,
+        stats: bool = True,
     ) -> None:
         self.rules = rules
+        # False in bulk imports: counts and times are computed once at the end instead
+        self.stats = stats
         self.owners = owners
         self.profiles = profiles
         self.new_identities: list[NewIdentity] = []
@@ -218,17 +228,28 @@ class Resolver:
         )
 
     def _observe(self, profile: ProfileState, obs: Observation) -> None:
+        if not self.stats:
+            if obs.traits:
+                set_traits(profile, obs.traits, obs.timestamp)
+                profile.changed = True
+            return
         ts = obs.timestamp
+        last = obs.last_timestamp if obs.last_timestamp is not None else ts
         if profile.first_seen is None or ts < profile.first_seen:
             profile.first_seen = ts
-        if profile.last_seen is None or ts > profile.last_seen:
-            profile.last_seen = ts
-        profile.event_count += 1
-        profile.counters[obs.type] = profile.counters.get(obs.type, 0) + 1
-        profile.channels[obs.channel] = profile.channels.get(obs.channel, 0) + 1
+        if profile.last_seen is None or last > profile.last_seen:
+            profile.last_seen = last
+        profile.event_count += obs.count
+        _add(profile.counters, obs.type_counts or {obs.type: obs.count})
+        _add(profile.channels, obs.channel_counts or {obs.channel: obs.count})
         if obs.traits:
             set_traits(profile, obs.traits, ts)
         profile.changed = True
+
+
+def _add(totals: dict[str, int], counts: dict[str, int]) -> None:
+    for name, n in counts.items():
+        totals[name] = totals.get(name, 0) + n
 
 
 def set_traits(profile: ProfileState, traits: dict[str, Any], ts: int) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.accounts.service import record_audit
@@ -26,6 +26,10 @@ from cxloop.profiles.resolver import Ident, Observation, ProfileState, Resolver
 from cxloop.profiles.rules import IdentityRules, Normaliser
 
 _CHUNK = 2000
+# Core tables: the bulk paths skip ORM objects (tens of thousands of rows per batch)
+_PROFILE = cast(Table, Profile.__table__)
+_IDENTITY = cast(Table, Identity.__table__)
+_MERGE = cast(Table, ProfileMerge.__table__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "phone")
@@ -78,50 +82,89 @@ def normaliser(session: Session, workspace_id: uuid.UUID) -> Normaliser:
 # -- resolution -----------------------------------------------------------------------------
 
 
+@dataclass
+class ResolveCache:
+    """Identity state kept across the batches of one bulk import (which holds the loader
+    lease throughout, so nothing else changes identities meanwhile). Profile statistics are
+    not tracked batch by batch then; :func:`recompute_stats` sets them once at the end."""
+
+    owners: dict[Ident, uuid.UUID] = field(default_factory=dict)
+    profiles: dict[uuid.UUID, ProfileState] = field(default_factory=dict)
+    touched: set[uuid.UUID] = field(default_factory=set)
+
+
 def resolve(
     session: Session,
     workspace_id: uuid.UUID,
     observations: Sequence[Observation],
     rules: IdentityRules,
+    *,
+    cache: ResolveCache | None = None,
 ) -> list[uuid.UUID]:
     """The profile of each observation, in order; profiles are created, updated and merged.
 
     A handful of queries per call, whatever the number of observations: the loader calls
     this once per micro-batch.
     """
-    owners, profiles = _load_state(session, workspace_id, observations)
-    resolver = Resolver(rules, owners, profiles)
+    owners = cache.owners if cache is not None else {}
+    profiles = cache.profiles if cache is not None else {}
+    _load_state(session, workspace_id, observations, owners, profiles)
+    resolver = Resolver(rules, owners, profiles, stats=cache is None)
     result = [resolver.resolve(obs) for obs in observations]
     _apply(session, workspace_id, resolver)
+    if cache is not None:
+        for state in profiles.values():
+            state.is_new = state.changed = False
+        cache.touched.update(result)
     return result
 
 
 def _load_state(
-    session: Session, workspace_id: uuid.UUID, observations: Sequence[Observation]
-) -> tuple[dict[Ident, uuid.UUID], dict[uuid.UUID, ProfileState]]:
+    session: Session,
+    workspace_id: uuid.UUID,
+    observations: Sequence[Observation],
+    owners: dict[Ident, uuid.UUID],
+    profiles: dict[uuid.UUID, ProfileState],
+) -> None:
+    """Add to ``owners`` and ``profiles`` what the database knows of these identifiers."""
     by_kind: dict[str, set[str]] = {}
     for obs in observations:
-        for kind, value in obs.identifiers:
-            by_kind.setdefault(kind, set()).add(value)
+        for ident in obs.identifiers:
+            if ident not in owners:
+                by_kind.setdefault(ident[0], set()).add(ident[1])
         if obs.previous_id is not None:
-            by_kind.setdefault("user_id", set()).add(obs.previous_id)
-            by_kind.setdefault("anonymous_id", set()).add(obs.previous_id)
-    owners: dict[Ident, uuid.UUID] = {}
+            for kind in ("user_id", "anonymous_id"):
+                if (kind, obs.previous_id) not in owners:
+                    by_kind.setdefault(kind, set()).add(obs.previous_id)
+    found: set[uuid.UUID] = set()
     for kind, values in by_kind.items():
         for chunk in _chunks(sorted(values)):
             rows = session.execute(
-                select(Identity.value, Identity.profile_id).where(
-                    Identity.workspace_id == workspace_id,
-                    Identity.kind == kind,
-                    Identity.value.in_(chunk),
+                select(_IDENTITY.c.value, _IDENTITY.c.profile_id).where(
+                    _IDENTITY.c.workspace_id == workspace_id,
+                    _IDENTITY.c.kind == kind,
+                    _IDENTITY.c.value.in_(chunk),
                 )
             )
             for value, profile_id in rows:
                 owners[(kind, value)] = profile_id
-    profiles: dict[uuid.UUID, ProfileState] = {}
-    ids = sorted(set(owners.values()))
-    for chunk in _chunks(ids):
-        for row in session.scalars(select(Profile).where(Profile.id.in_(chunk))):
+                found.add(profile_id)
+    columns = _PROFILE.c
+    for chunk in _chunks(sorted(found - profiles.keys())):
+        rows = session.execute(
+            select(
+                columns.id,
+                columns.merge_count,
+                columns.first_seen_at,
+                columns.last_seen_at,
+                columns.traits,
+                columns.trait_times,
+                columns.channels,
+                columns.counters,
+                columns.event_count,
+            ).where(columns.id.in_(chunk))
+        )
+        for row in rows:
             profiles[row.id] = ProfileState(
                 id=row.id,
                 merge_count=row.merge_count,
@@ -136,25 +179,28 @@ def _load_state(
                 event_count=row.event_count,
             )
         held = session.execute(
-            select(Identity.kind, Identity.value, Identity.profile_id).where(
-                Identity.profile_id.in_(chunk)
+            select(_IDENTITY.c.kind, _IDENTITY.c.value, _IDENTITY.c.profile_id).where(
+                _IDENTITY.c.profile_id.in_(chunk)
             )
         )
         for kind, value, profile_id in held:
             profiles[profile_id].identities.setdefault(kind, set()).add(value)
             owners[(kind, value)] = profile_id
-    return owners, profiles
 
 
-def _profile_values(state: ProfileState, now: datetime) -> dict[str, Any]:
-    return {
-        "first_seen_at": _dt(state.first_seen),
-        "last_seen_at": _dt(state.last_seen),
+def _profile_values(state: ProfileState, now: datetime, stats: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if stats:
+        values = {
+            "first_seen_at": _dt(state.first_seen),
+            "last_seen_at": _dt(state.last_seen),
+            "channels": state.channels,
+            "counters": state.counters,
+            "event_count": state.event_count,
+        }
+    return values | {
         "traits": state.traits,
         "trait_times": {k: (_dt(v) or _EPOCH).isoformat() for k, v in state.trait_times.items()},
-        "channels": state.channels,
-        "counters": state.counters,
-        "event_count": state.event_count,
         "merge_count": state.merge_count,
         "merged_into_id": state.merged_into,
         "merged_at": now if state.merged_into is not None else None,
@@ -167,22 +213,33 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
     new_rows, changed_rows = [], []
     for state in resolver.profiles.values():
         if state.is_new:
-            values = _profile_values(state, now)
+            values = _profile_values(state, now, stats=True)
             values.update(id=state.id, workspace_id=workspace_id, created_at=now)
             new_rows.append(values)
         elif state.changed:
-            values = _profile_values(state, now)
+            values = _profile_values(state, now, stats=resolver.stats)
             values["id"] = state.id
             if state.merged_into is None:
                 del values["merged_at"]
             changed_rows.append(values)
+    table = _PROFILE
     if new_rows:
-        session.execute(insert(Profile), new_rows)
-    if changed_rows:
-        session.execute(update(Profile), changed_rows)
+        session.execute(insert(table), new_rows)
+    for has_merge in (False, True):  # executemany needs the same columns in every row
+        rows = [r for r in changed_rows if ("merged_at" in r) == has_merge]
+        if rows:
+            names = [k for k in rows[0] if k != "id"]
+            for row in rows:
+                row["_id"] = row.pop("id")
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in names}),
+                rows,
+            )
     if resolver.new_identities:
         session.execute(
-            insert(Identity),
+            insert(_IDENTITY),
             [
                 {
                     "id": uuid.uuid4(),
@@ -211,7 +268,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
         )
     if resolver.merges:
         session.execute(
-            insert(ProfileMerge),
+            insert(_MERGE),
             [
                 {
                     "id": uuid.uuid4(),
@@ -389,3 +446,42 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(moment), message_id
     except (ValueError, UnicodeDecodeError):
         raise errors.BadLookup("cursor: not a cursor this API gave out") from None
+
+
+def recompute_stats(
+    session: Session, workspace_id: uuid.UUID, root: Path, only: set[uuid.UUID] | None = None
+) -> int:
+    """Set every customer's counts, channels and first/last seen from the event store.
+
+    The event files are the truth; this repairs profiles after a bulk import (which skips
+    per-batch statistics) or anything else. ``only`` limits it to these profiles (a merged
+    id stands for the customer it became). Returns how many profiles were written.
+    """
+    files = current_files(session, workspace_id, root)
+    mapping = merge_map(session, workspace_id)
+    wanted = None if only is None else {mapping.get(str(p), str(p)) for p in only}
+    now = utcnow()
+    rows = []
+    for stat in store.customer_stats(files, mapping):
+        if wanted is not None and stat["customer_id"] not in wanted:
+            continue
+        rows.append(
+            {
+                "_id": uuid.UUID(stat["customer_id"]),
+                "event_count": stat["events"],
+                "first_seen_at": stat["first_seen"],
+                "last_seen_at": stat["last_seen"],
+                "counters": dict(stat["types"]),
+                "channels": dict(stat["channels"]),
+                "updated_at": now,
+            }
+        )
+    if rows:
+        names = [k for k in rows[0] if k != "_id"]
+        session.execute(
+            update(_PROFILE)
+            .where(_PROFILE.c.id == bindparam("_id"), _PROFILE.c.workspace_id == workspace_id)
+            .values({k: bindparam(k) for k in names}),
+            rows,
+        )
+    return len(rows)

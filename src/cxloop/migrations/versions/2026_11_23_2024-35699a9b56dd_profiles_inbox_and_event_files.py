@@ -2,7 +2,7 @@
 
 Revision ID: 35699a9b56dd
 Revises: 9af4a08ea189
-Create Date: 2026-11-23 19:51:54.136649
+Create Date: 2026-11-23 20:24:34.773631
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_table(
         "event_file",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("period", sa.Date(), nullable=False),
         sa.Column("path", sa.String(length=400), nullable=False),
         sa.Column("row_count", sa.Integer(), nullable=False),
         sa.Column("byte_size", sa.BigInteger(), nullable=False),

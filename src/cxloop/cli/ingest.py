@@ -1,0 +1,115 @@
+"""`cxloop import events FILE`: bulk import of historical events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from cxloop.accounts import service as accounts
+from cxloop.cli.common import console, err_console, session_scope, settings
+from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.core.errors import CxloopError, InvalidInput
+from cxloop.eventstore.service import events_root
+from cxloop.ingest import importer
+
+import_app = typer.Typer(help="Bulk import of historical data.", no_args_is_help=True)
+
+
+@import_app.command("events")
+def import_events(
+    file: Annotated[Path, typer.Argument(help="JSON lines, CSV or Parquet file.", exists=True)],
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="jsonl, csv or parquet (default: from the file name)."),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="COLUMN=FIELD for CSV/Parquet, e.g. email=traits.email or ts=timestamp; "
+            "repeatable. Unmapped columns named like Segment fields are used as they are; "
+            "other columns become properties.",
+        ),
+    ] = None,
+    message_type: Annotated[
+        str, typer.Option("--type", help="Message type of rows without a type column.")
+    ] = "track",
+    rejected: Annotated[
+        Path | None,
+        typer.Option(help="Where rejected rows go (default: FILE.rejected.jsonl)."),
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(help="Events per transaction.", min=1000)] = 100_000,
+) -> None:
+    """Import events. Re-running the same import adds nothing (messageId)."""
+    config = settings()
+    try:
+        kind = importer.detect_format(file) if fmt is None else fmt
+        if kind not in ("jsonl", "csv", "parquet"):
+            raise InvalidInput("format", "use jsonl, csv or parquet")
+        columns = importer.parse_mapping(mapping or [])
+    except CxloopError as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    with session_scope() as session:
+        workspace_id = accounts.get_workspace_by_name(session, workspace).id
+    engine = make_engine(config.resolved_database_url, pool_size=2)
+    rejected_path = rejected or file.with_name(file.name + ".rejected.jsonl")
+    by_rows = kind == "parquet"
+    size = importer.parquet_rows(file) if by_rows else file.stat().st_size
+    try:
+        with file.open("rb") as handle, _progress(by_rows) as bar:
+            task = bar.add_task("importing", total=size)
+            if kind == "jsonl":
+                rows = importer.read_jsonl(handle)
+            elif kind == "csv":
+                rows = importer.read_csv(handle, columns, message_type)
+            else:
+                rows = importer.read_parquet(file, columns, message_type)
+
+            def advance(n: int) -> None:
+                done = n if by_rows else handle.tell()
+                bar.update(task, completed=done, description=f"{n:,} rows")
+
+            report = importer.run(
+                make_sessionmaker(engine),
+                workspace_id,
+                rows,
+                events_root(config),
+                rejected_path=rejected_path,
+                temp_dir=config.data_dir / "tmp",
+                chunk_size=chunk_size,
+                progress=advance,
+            )
+            bar.update(task, completed=size, description=f"{report.rows:,} rows")
+    finally:
+        engine.dispose()
+    console.print(
+        f"{report.loaded:,} events imported, {report.duplicates:,} already present, "
+        f"{report.rejected:,} rejected ({report.rows:,} rows read)"
+    )
+    if report.rejected_path is not None:
+        err_console.print(f"[yellow]rejected rows and reasons: {report.rejected_path}[/yellow]")
+
+
+def _progress(by_rows: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn() if by_rows else DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )

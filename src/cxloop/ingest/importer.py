@@ -1,0 +1,353 @@
+"""Bulk import of historical events: Segment-shaped JSON lines, CSV with a column mapping,
+and Parquet.
+
+Rows go through the same validation as the API and the same pipeline as the loader
+(deduplication, identity resolution, event files), a chunk per transaction. A row without a
+``messageId`` gets one derived from its content, so importing the same file twice adds
+nothing. Rejected rows are written, with their line and reason, to a file beside the input.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import duckdb
+import msgspec
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxloop.core.db import transaction
+from cxloop.core.errors import InvalidInput
+from cxloop.core.time import utcnow
+from cxloop.ingest import loader, pipeline, spec, sqlnorm
+from cxloop.jobs import lease
+from cxloop.profiles import service as profiles
+
+Format = Literal["jsonl", "csv", "parquet"]
+# Segment fields a CSV/Parquet column may map to directly; others go under a dotted path.
+TOP_FIELDS = {
+    "type",
+    "event",
+    "name",
+    "userId",
+    "anonymousId",
+    "messageId",
+    "timestamp",
+    "originalTimestamp",
+    "sentAt",
+    "previousId",
+    "groupId",
+    "channel",
+}
+NESTED = ("properties", "traits", "context")
+
+_json = msgspec.json.Encoder()
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    files: int = 0
+    rejected_path: Path | None = None
+
+
+# A chunk of input: (number of the first row, raw JSON lines). Line numbers follow the file.
+Chunk = tuple[list[int], list[bytes]]
+
+
+def detect_format(path: Path) -> Format:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise InvalidInput("format", f"cannot tell the format of {path.name}; give --format")
+
+
+def parse_mapping(items: list[str]) -> dict[str, str]:
+    """``column=field`` pairs (``email=traits.email``, ``ts=timestamp``)."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        column, sep, target = item.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise InvalidInput("map", f"{item!r} is not COLUMN=FIELD (e.g. email=traits.email)")
+        target = target.strip()
+        head = target.split(".", 1)[0]
+        if target not in TOP_FIELDS and (head not in NESTED or "." not in target):
+            raise InvalidInput(
+                "map",
+                f"{target!r} is not a Segment field: use one of {', '.join(sorted(TOP_FIELDS))} "
+                "or properties.X, traits.X, context.X",
+            )
+        mapping[column.strip()] = target
+    return mapping
+
+
+# -- readers: chunks of JSON lines with their line numbers ----------------------------------
+
+
+def read_jsonl(handle: BinaryIO, chunk_bytes: int = 32 << 20) -> Iterator[Chunk]:
+    number = 0
+    while True:
+        lines = handle.readlines(chunk_bytes)
+        if not lines:
+            return
+        numbers = list(range(number + 1, number + 1 + len(lines)))
+        number += len(lines)
+        kept = [(n, line.rstrip(b"\r\n")) for n, line in zip(numbers, lines, strict=True)]
+        kept = [(n, line) for n, line in kept if line.strip()]
+        yield [n for n, _ in kept], [line for _, line in kept]
+
+
+def _scalar(text: str) -> Any:
+    """CSV cells are text; numbers and booleans become numbers and booleans."""
+    if text == "":
+        return None
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+    except ValueError:
+        return text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record_to_message(
+    record: dict[str, Any], mapping: dict[str, str], default_type: str
+) -> dict[str, Any]:
+    """A flat record as a Segment message: mapped columns, dotted names, the rest as
+    properties."""
+    message: dict[str, Any] = {}
+    for column, value in record.items():
+        if value is None:
+            continue
+        target = mapping.get(column, column)
+        if target in TOP_FIELDS:
+            message[target] = value if target not in ("userId", "anonymousId") else str(value)
+            continue
+        head, _, rest = target.partition(".")
+        if head in NESTED and rest:
+            node = message.setdefault(head, {})
+            parts = rest.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+        elif head in NESTED and isinstance(value, dict):
+            message.setdefault(head, {}).update(value)
+        else:
+            message.setdefault("properties", {})[column] = value
+    message.setdefault("type", default_type)
+    return message
+
+
+def _records_to_chunks(
+    records: Iterator[tuple[int, dict[str, Any]]],
+    mapping: dict[str, str],
+    default_type: str,
+    size: int = 20_000,
+) -> Iterator[Chunk]:
+    numbers: list[int] = []
+    lines: list[bytes] = []
+    for number, record in records:
+        numbers.append(number)
+        lines.append(_json.encode(_plain(record_to_message(record, mapping, default_type))))
+        if len(lines) >= size:
+            yield numbers, lines
+            numbers, lines = [], []
+    if lines:
+        yield numbers, lines
+
+
+def read_csv(handle: BinaryIO, mapping: dict[str, str], default_type: str) -> Iterator[Chunk]:
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+
+    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+        for record in reader:
+            cells = {k: _scalar(v) for k, v in record.items() if k is not None and v is not None}
+            yield reader.line_num, cells
+
+    yield from _records_to_chunks(records(), mapping, default_type)
+    text.detach()
+
+
+def parquet_rows(path: Path) -> int:
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def read_parquet(path: Path, mapping: dict[str, str], default_type: str) -> Iterator[Chunk]:
+    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+        number = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=20_000):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record
+
+    yield from _records_to_chunks(records(), mapping, default_type)
+
+
+# -- the import ------------------------------------------------------------------------------
+
+
+class LoaderBusy(Exception):
+    """Another import holds the loader lease."""
+
+
+def run(
+    factory: sessionmaker[Session],
+    workspace_id: uuid.UUID,
+    chunks: Iterator[Chunk],
+    root: Path,
+    *,
+    rejected_path: Path,
+    temp_dir: Path,
+    chunk_size: int = 250_000,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Validate and load the rows of ``chunks``, one transaction per ``chunk_size`` rows;
+    rejected rows go to ``rejected_path`` with their line number and reason.
+
+    The import holds the loader lease from start to end (the live loader waits; the inbox
+    keeps what arrives meanwhile), so identities can be remembered across chunks. Profile
+    statistics are computed once at the end from the event store.
+    """
+    job = _Import(factory, workspace_id, root, rejected_path, temp_dir)
+    numbers: list[int] = []
+    lines: list[bytes] = []
+    try:
+        for chunk_numbers, chunk_lines in chunks:
+            numbers.extend(chunk_numbers)
+            lines.extend(chunk_lines)
+            if len(lines) >= chunk_size:
+                job.load(numbers, lines)
+                numbers, lines = [], []
+            if progress is not None:
+                progress(job.report.rows + len(lines))
+        if lines:
+            job.load(numbers, lines)
+        job.finish()
+        if progress is not None:
+            progress(job.report.rows)
+    finally:
+        job.close()
+    return job.report
+
+
+class _Import:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        workspace_id: uuid.UUID,
+        root: Path,
+        rejected_path: Path,
+        temp_dir: Path,
+    ) -> None:
+        self.factory = factory
+        self.workspace_id = workspace_id
+        self.root = root
+        self.rejected_path = rejected_path
+        self.temp_dir = temp_dir
+        self.report = ImportReport(rejected_path=rejected_path)
+        self.received_at = utcnow().isoformat()
+        self.holder = f"import:{uuid.uuid4().hex[:12]}"
+        self.cache = profiles.ResolveCache()
+        self.rejected: BinaryIO | None = None
+        self.holding = False
+        # one DuckDB connection for the whole import: it remembers resolved identifier pairs
+        self.con = pipeline.connect(temp_dir)
+
+    def load(self, numbers: list[int], lines: list[bytes]) -> None:
+        con = self.con
+        self._normalise(con, lines)
+        self._write_rejected(con, numbers, lines)
+        with transaction(self.factory) as session:
+            self._hold(session)
+            result = pipeline.load(session, con, self.workspace_id, self.root, cache=self.cache)
+        self.report.rows += len(lines)
+        self.report.loaded += result.loaded
+        self.report.duplicates += result.duplicates
+        self.report.files += result.files
+
+    def _normalise(self, con: duckdb.DuckDBPyConnection, lines: list[bytes]) -> None:
+        parsed = False
+        if max(map(len, lines)) <= spec.MAX_EVENT_BYTES:
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
+            path = self.temp_dir / f"import-{uuid.uuid4().hex}.jsonl"
+            try:
+                path.write_bytes(b"\n".join(lines) + b"\n")
+                sqlnorm.parse_file(con, str(path))
+                parsed = sqlnorm.check(con) == len(lines)
+            finally:
+                path.unlink(missing_ok=True)
+            if not parsed:
+                sqlnorm.discard(con)
+        if not parsed:  # a line DuckDB could not read (or too big): each line on its own
+            con.register("lines", loader.lines_table(lines))
+            sqlnorm.parse_lines(con, "lines")
+            sqlnorm.check(con)
+            con.unregister("lines")
+        sqlnorm.finish(con, "norm", "bad", self.received_at)
+
+    def _write_rejected(
+        self, con: duckdb.DuckDBPyConnection, numbers: list[int], lines: list[bytes]
+    ) -> None:
+        bad = con.sql("SELECT seq, loc, reason FROM bad ORDER BY seq").to_arrow_table()
+        for row in bad.to_pylist() if bad is not None else []:
+            index = row["seq"] - 1
+            if self.rejected is None:
+                self.rejected = self.rejected_path.open("wb")
+            entry = {
+                "line": numbers[index],
+                "loc": [row["loc"]] if row["loc"] else [],
+                "error": row["reason"],
+                "row": lines[index][:4000].decode("utf-8", "replace"),
+            }
+            self.rejected.write(_json.encode(entry) + b"\n")
+            self.report.rejected += 1
+
+    def _hold(self, session: Session) -> None:
+        if not lease.acquire(session, loader.LEASE_NAME, self.holder, loader.LEASE_TTL):
+            raise LoaderBusy(
+                "another import is loading events; wait for it to finish and run this again"
+            )
+        self.holding = True
+
+    def finish(self) -> None:
+        with transaction(self.factory) as session:
+            if self.cache.touched:
+                profiles.recompute_stats(session, self.workspace_id, self.root, self.cache.touched)
+            if self.holding:
+                lease.release(session, loader.LEASE_NAME, self.holder)
+                self.holding = False
+        if self.report.rejected == 0:
+            self.report.rejected_path = None
+
+    def close(self) -> None:
+        self.con.close()
+        if self.rejected is not None:
+            self.rejected.close()
+        if self.holding:  # the import failed: hand the loader back at once
+            with transaction(self.factory) as session:
+                lease.release(session, loader.LEASE_NAME, self.holder)

@@ -1,0 +1,411 @@
+"""Loading normalised events into the store, set-based: the shared tail of the loader and of
+imports.
+
+Given a DuckDB table of normalised events (:data:`sqlnorm.NORM_COLUMNS`) it
+
+1. drops messages already loaded: one statement claims the batch's message keys in the
+   operational store and returns the new ones;
+2. resolves identities once per distinct (identifiers, type, channel) group rather than once
+   per event, plus once per message that carries traits or extra identifiers (identify,
+   alias, ``context.traits``, ``context.externalIds``), in the order they arrived;
+3. writes one Parquet file per month touched with DuckDB and registers them in the manifest.
+
+Everything it writes to the operational store is in the caller's transaction, so the files
+become visible, the messages count as loaded and the profiles change in one commit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cxloop.analytics import events as store
+from cxloop.core.time import utcnow
+from cxloop.eventstore import service as eventstore
+from cxloop.profiles import service as profiles
+from cxloop.profiles.resolver import Ident, Observation
+from cxloop.profiles.rules import TRAIT_IDENTIFIERS, IdentityRules, Normaliser, kind_of_external
+
+_CONTEXT_PATHS = {
+    "ip": "ip",
+    "library_name": "library.name",
+    "library_version": "library.version",
+    "user_agent": "userAgent",
+    "locale": "locale",
+    "timezone": "timezone",
+    "campaign_source": "campaign.source",
+    "campaign_medium": "campaign.medium",
+    "campaign_name": "campaign.name",
+    "campaign_term": "campaign.term",
+    "campaign_content": "campaign.content",
+    "device_type": "device.type",
+    "device_id": "device.id",
+    "os_name": "os.name",
+    "app_version": "app.version",
+    "page_url": "page.url",
+    "page_path": "page.path",
+    "page_referrer": "page.referrer",
+    "page_title": "page.title",
+}
+_PAGE_PROPERTIES = {
+    "page_url": "url",
+    "page_path": "path",
+    "page_referrer": "referrer",
+    "page_title": "title",
+}
+
+
+@dataclass
+class LoadResult:
+    loaded: int = 0
+    duplicates: int = 0
+    files: int = 0
+    profiles_touched: int = 0
+    per_workspace: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    def add(self, other: LoadResult) -> None:
+        self.loaded += other.loaded
+        self.duplicates += other.duplicates
+        self.files += other.files
+        self.profiles_touched += other.profiles_touched
+        for ws, n in other.per_workspace.items():
+            self.per_workspace[ws] = self.per_workspace.get(ws, 0) + n
+
+
+def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A private DuckDB connection for one load (temp tables must not collide)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET TimeZone = 'UTC'")
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{str(temp_dir).replace(chr(39), '')}'")
+    return con
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    # fetchall, not fetchone: DuckDB refuses further work while a result is half-read
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()  # noqa: S608
+    return int(rows[0][0])
+
+
+def load(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    workspace_id: uuid.UUID,
+    root: Path,
+    norm: str = "norm",
+    *,
+    cache: profiles.ResolveCache | None = None,
+) -> LoadResult:
+    """Load the normalised events in table ``norm``; the caller commits.
+
+    With ``cache`` (bulk imports) identities are remembered across calls and profile
+    statistics are left to :func:`cxloop.profiles.service.recompute_stats`.
+    """
+    result = LoadResult()
+    total = _count(con, norm)
+    if total == 0:
+        return result
+    ws = str(workspace_id)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE batch AS
+        SELECT *, CASE WHEN generated_id THEN NULL ELSE md5('{ws}:' || message_id) END AS mkey,
+               coalesce(user_id, '') || chr(31) || coalesce(anonymous_id, '') AS pair_key,
+               (type IN ('identify', 'alias') OR traits IS NOT NULL
+                OR coalesce(json_exists(context, '$.traits'), false)
+                OR coalesce(json_exists(context, '$.externalIds'), false)) AS extra
+        FROM {norm}
+        QUALIFY generated_id OR row_number() OVER (PARTITION BY message_id ORDER BY seq) = 1
+        """  # noqa: S608 (the workspace id is a UUID we made; names are constants)
+    )
+    _drop_loaded(session, con)
+    loaded = _count(con, "batch")
+    result.duplicates = total - loaded
+    if loaded == 0:
+        return result
+    rules = profiles.get_rules(session, workspace_id)
+    result.profiles_touched = _resolve(session, con, workspace_id, rules, cache)
+    result.files = _write_files(session, con, workspace_id, root)
+    result.loaded = loaded
+    result.per_workspace[workspace_id] = loaded
+    return result
+
+
+# -- 1. messages already loaded ---------------------------------------------------------------
+
+
+def _drop_loaded(session: Session, con: duckdb.DuckDBPyConnection) -> None:
+    table = con.sql("SELECT mkey FROM batch WHERE mkey IS NOT NULL").to_arrow_table()
+    keys: list[str] = table.column("mkey").to_pylist() if table is not None else []
+    if not keys:
+        return
+    fresh = claim_keys(session, keys)
+    if len(fresh) == len(keys):
+        return
+    con.register("fresh_keys", pa.table({"mkey": pa.array(fresh, pa.string())}))
+    con.execute(
+        "DELETE FROM batch WHERE mkey IS NOT NULL AND mkey NOT IN (SELECT mkey FROM fresh_keys)"
+    )
+    con.unregister("fresh_keys")
+
+
+def claim_keys(session: Session, keys: list[str]) -> list[str]:
+    """Record message keys as loaded; returns those that were not recorded before.
+
+    One statement per call with the keys as one parameter (a JSON array on SQLite, an array
+    on PostgreSQL), so a batch of 100,000 events costs one round trip, not 100,000.
+    """
+    today = utcnow().date()
+    if session.get_bind().dialect.name == "postgresql":
+        # the column is bytea (16 bytes): the hex text of an md5 goes in decoded
+        statement = text(
+            "INSERT INTO ingest_message (key, seen_on) SELECT decode(k, 'hex'), :day "
+            "FROM unnest(CAST(:keys AS text[])) AS k ON CONFLICT DO NOTHING "
+            "RETURNING encode(key, 'hex')"
+        )
+        params: dict[str, Any] = {"keys": keys, "day": today}
+    else:
+        statement = text(
+            "INSERT INTO ingest_message (key, seen_on) SELECT value, :day FROM json_each(:keys) "
+            "WHERE true ON CONFLICT DO NOTHING RETURNING key"
+        )
+        params = {"keys": orjson.dumps(keys).decode(), "day": today.isoformat()}
+    return list(session.execute(statement, params).scalars())
+
+
+# -- 2. identities ----------------------------------------------------------------------------
+
+
+def _resolve(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    workspace_id: uuid.UUID,
+    rules: IdentityRules,
+    cache: profiles.ResolveCache | None,
+) -> int:
+    normalise = Normaliser(rules)
+    # Messages without traits or extra identifiers resolve once per (user id, anonymous id)
+    # pair; an import also skips pairs an earlier chunk already resolved (``known_pairs``).
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS known_pairs (pair_key VARCHAR, profile_id VARCHAR)"
+    ).fetchall()
+    if cache is None:
+        con.execute("DELETE FROM known_pairs").fetchall()
+    stats = (
+        ""
+        if cache is not None
+        else (
+            ", count(*) AS n, epoch_us(max(timestamp)) AS last_us, "
+            "histogram(type) AS types, histogram(channel) AS channels"
+        )
+    )
+    groups = _rows(
+        con,
+        f"""
+        SELECT pair_key, any_value(user_id) AS user_id, any_value(anonymous_id) AS anonymous_id,
+               min(seq) AS first_seq, epoch_us(min(timestamp)) AS first_us {stats}
+        FROM batch
+        WHERE NOT extra AND pair_key NOT IN (SELECT pair_key FROM known_pairs)
+        GROUP BY pair_key
+        """,  # noqa: S608 (constant fragments)
+    )
+    extras = _rows(
+        con,
+        """
+        SELECT seq, message_id, type, channel, epoch_us(timestamp) AS ts, user_id,
+               anonymous_id, previous_id, traits,
+               json_extract_string(context, '$.traits') AS context_traits,
+               json_extract_string(context, '$.externalIds') AS external_ids
+        FROM batch WHERE extra
+        """,
+    )
+    # (first seq, observation, its pair key or None for a single message)
+    work: list[tuple[int, Observation, str | None]] = []
+    for g in groups:
+        idents = _base_identifiers(g["user_id"], g["anonymous_id"], normalise)
+        obs = Observation(
+            identifiers=_ranked(idents, rules),
+            timestamp=g["first_us"],
+            type="track",
+            channel="server",
+            message_id="",
+        )
+        if cache is None:
+            obs.type_counts, obs.channel_counts = dict(g["types"]), dict(g["channels"])
+            obs.type, obs.channel = min(obs.type_counts), min(obs.channel_counts)
+            obs.count, obs.last_timestamp = g["n"], g["last_us"]
+        work.append((g["first_seq"], obs, g["pair_key"]))
+    for x in extras:
+        work.append((x["seq"], observe_row(x, normalise, rules), None))
+    work.sort(key=lambda item: item[0])
+    profile_ids = profiles.resolve(session, workspace_id, [w[1] for w in work], rules, cache=cache)
+    gmap: dict[str, list[Any]] = {name: [] for name in _GMAP.names}
+    xmap: dict[str, list[Any]] = {name: [] for name in _XMAP.names}
+    for (seq, _, pair_key), profile_id in zip(work, profile_ids, strict=True):
+        if pair_key is not None:
+            gmap["pair_key"].append(pair_key)
+            gmap["profile_id"].append(str(profile_id))
+        else:
+            xmap["seq"].append(seq)
+            xmap["profile_id"].append(str(profile_id))
+    con.register("gmap", pa.table(gmap, schema=_GMAP))
+    con.execute("INSERT INTO known_pairs SELECT pair_key, profile_id FROM gmap").fetchall()
+    con.unregister("gmap")
+    con.register("xmap", pa.table(xmap, schema=_XMAP))
+    con.execute("CREATE OR REPLACE TEMP TABLE xmap_t AS SELECT * FROM xmap").fetchall()
+    con.unregister("xmap")
+    # a view: the join runs once, inside the COPY that writes the files
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW resolved AS
+        SELECT b.*, coalesce(x.profile_id, k.profile_id) AS profile_id
+        FROM batch AS b
+        LEFT JOIN xmap_t AS x ON b.extra AND x.seq = b.seq
+        LEFT JOIN known_pairs AS k ON NOT b.extra AND k.pair_key = b.pair_key
+        """
+    ).fetchall()
+    return len(set(profile_ids))
+
+
+_GMAP = pa.schema([("pair_key", pa.string()), ("profile_id", pa.string())])
+_XMAP = pa.schema([("seq", pa.int64()), ("profile_id", pa.string())])
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    table = con.sql(sql).to_arrow_table()
+    rows: list[dict[str, Any]] = table.to_pylist() if table is not None else []
+    return rows
+
+
+def _base_identifiers(user_id: Any, anonymous_id: Any, normalise: Normaliser) -> list[Ident]:
+    idents: list[Ident] = []
+    if user_id is not None and (value := normalise("user_id", user_id)):
+        idents.append(("user_id", value))
+    if anonymous_id is not None and (value := normalise("anonymous_id", anonymous_id)):
+        idents.append(("anonymous_id", value))
+    return idents
+
+
+def _ranked(idents: list[Ident], rules: IdentityRules) -> list[Ident]:
+    if len(idents) < 2:
+        return idents
+    return sorted(dict.fromkeys(idents), key=lambda i: rules.rank(i[0]))
+
+
+def _object(raw: str | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def observe_row(row: dict[str, Any], normalise: Normaliser, rules: IdentityRules) -> Observation:
+    """What one message with traits or extra identifiers says about the customer."""
+    idents = _base_identifiers(row["user_id"], row["anonymous_id"], normalise)
+    traits = _object(row["traits"])
+    for source in (traits, _object(row["context_traits"])):
+        if isinstance(source, dict):
+            for name, kind in TRAIT_IDENTIFIERS.items():
+                raw = source.get(name)
+                if raw is not None and (value := normalise(kind, raw)):
+                    idents.append((kind, value))
+    external = _object(row["external_ids"])
+    if isinstance(external, list):
+        for item in external[:20]:
+            if isinstance(item, dict):
+                external_kind = kind_of_external(item.get("type"))
+                if external_kind and (value := normalise(external_kind, item.get("id"))):
+                    idents.append((external_kind, value))
+    previous = None
+    if row["type"] == "alias" and row["previous_id"] is not None:
+        previous = normalise("anonymous_id", row["previous_id"])
+    return Observation(
+        identifiers=_ranked(idents, rules),
+        timestamp=row["ts"],
+        type=row["type"],
+        channel=row["channel"],
+        message_id=row["message_id"],
+        traits=traits if row["type"] == "identify" and isinstance(traits, dict) else None,
+        previous_id=previous,
+    )
+
+
+# -- 3. files ---------------------------------------------------------------------------------
+
+
+def _write_files(
+    session: Session, con: duckdb.DuckDBPyConnection, workspace_id: uuid.UUID, root: Path
+) -> int:
+    paths = ", ".join(f"'$.{p}'" for p in _CONTEXT_PATHS.values())
+    names = list(_CONTEXT_PATHS)
+    context_columns = []
+    for i, column in enumerate(names, start=1):
+        if column in _PAGE_PROPERTIES:
+            prop = f"json_extract_string(properties, '$.{_PAGE_PROPERTIES[column]}')"
+            context_columns.append(
+                f"CASE WHEN type = 'page' THEN coalesce({prop}, c[{i}]) ELSE c[{i}] END AS {column}"
+            )
+        else:
+            context_columns.append(f"c[{i}] AS {column}")
+    fixed = [c for c in store.COLUMNS if c not in _CONTEXT_PATHS]
+    before = fixed[: fixed.index("channel") + 1]
+    after = fixed[fixed.index("channel") + 1 :]
+    staging = root / f".load-{uuid.uuid4().hex}"
+    root.mkdir(parents=True, exist_ok=True)
+    select = (
+        f"SELECT {', '.join(before)}, {', '.join(context_columns)}, {', '.join(after)}, "  # noqa: S608
+        "strftime(timestamp, '%Y-%m') AS month "
+        f"FROM (SELECT *, json_extract_string(context, [{paths}]) AS c FROM resolved) "
+        "ORDER BY profile_id, timestamp"
+    )
+    try:
+        con.execute(
+            f"COPY ({select}) TO '{staging}' "
+            "(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
+        )
+        written = 0
+        touched: list[Path] = []
+        for month_dir in sorted(staging.iterdir()):
+            period = date.fromisoformat(month_dir.name.removeprefix("month=") + "-01")
+            for part in sorted(month_dir.glob("*.parquet")):
+                target = eventstore.new_file_path(root, workspace_id, period)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                touched.append(target.parent)
+                _fsync(part)
+                part.replace(target)
+                eventstore.register(session, workspace_id, root, store.file_stats(target))
+                written += 1
+        _fsync_dirs([*dict.fromkeys(touched), root / f"workspace={workspace_id}"])
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dirs(directories: list[Path]) -> None:
+    # the renames must be durable before the commit that makes the files visible
+    for directory in directories:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
