@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from tests.fixtures.ingest import Live
+from tests.fixtures.ingest import Live, make_live
 
 
 def track(n: int = 0, **extra: Any) -> dict[str, Any]:
@@ -81,3 +82,76 @@ def test_write_key_in_body(live: Live) -> None:
         "/v1/track", content=orjson.dumps({**track(1), "writeKey": live.write_key})
     )
     assert response.status_code == 200, response.text
+
+
+def test_clock_skew_is_corrected_with_sent_at(live: Live) -> None:
+    # the device's clock is 1 hour fast: its sentAt and its timestamp are both off by 1 h
+    message = track(9, timestamp="2026-11-20T11:00:00Z", sentAt="2026-11-20T11:00:05Z")
+    del message["messageId"]
+    live.send("/v1/batch", {"batch": [message]})
+    live.load()
+    customer = live.api("/api/v1/customers", user_id="u9").json()["items"][0]
+    item = live.api(f"/api/v1/customers/{customer['id']}/timeline").json()["items"][0]
+    received = item["received_at"]
+    # timestamp = receivedAt - (sentAt - originalTimestamp): 5 s before it was received
+    delta = datetime.fromisoformat(received) - datetime.fromisoformat(item["timestamp"])
+    assert abs(delta.total_seconds() - 5) < 0.01
+
+
+def test_segment_limits_are_named(live: Live) -> None:
+    too_many = {"batch": [track(i) for i in range(2501)]}
+    response = live.send("/v1/batch", too_many)
+    assert response.status_code == 400
+    assert response.json()["error"] == "limit_exceeded"
+    assert "2,500 per batch" in response.json()["detail"]
+    too_big = {"batch": [track(i, properties={"blob": "x" * 20_000}) for i in range(30)]}
+    response = live.send("/v1/batch", too_big)
+    assert response.status_code == 400
+    assert "500 KB per batch" in response.json()["detail"]
+    one_big = {"batch": [track(1), track(2, properties={"blob": "x" * 40_000})]}
+    response = live.send("/v1/batch", one_big)
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["index"] == 1
+    assert "32 KB per message" in response.json()["errors"][0]["msg"]
+
+
+def test_errors_say_what_is_wrong(live: Live) -> None:
+    no_key = live.client.post("/v1/track", json=track(1))
+    assert no_key.status_code == 401
+    assert no_key.json()["error"] == "missing_write_key"
+    wrong = live.client.post("/v1/track", json=track(1), auth=("cxl_write_nope_nope", ""))
+    assert wrong.status_code == 401
+    read_key = live.client.post("/v1/track", json=track(1), auth=(live.read_key, ""))
+    assert read_key.status_code == 403
+    assert "scope 'write'" in read_key.json()["detail"]
+    garbage = live.client.post("/v1/batch", content=b"{nope", auth=(live.write_key, ""))
+    assert garbage.status_code == 400
+    assert garbage.json()["error"] == "invalid_json"
+    brotli = live.client.post(
+        "/v1/batch", content=b"x", auth=(live.write_key, ""), headers={"Content-Encoding": "br"}
+    )
+    assert brotli.status_code == 415
+    nothing_valid = live.send("/v1/batch", {"batch": [{"type": "track", "userId": "u"}]})
+    assert nothing_valid.status_code == 400
+    body = nothing_valid.json()
+    assert body["error"] == "invalid_batch"
+    assert body["errors"] == [
+        {
+            "loc": ["batch", 0, "event"],
+            "msg": "required for track: the name of the event",
+            "index": 0,
+        }
+    ]
+    wrong_type = live.send("/v1/track", {**track(1), "event": 5})
+    assert wrong_type.status_code == 400
+    assert wrong_type.json()["errors"][0]["loc"] == ["event"]
+
+
+def test_rate_limit_answers_429_with_retry_after(committing: Any, settings: Any) -> None:
+    limited = settings.model_copy(update={"ingest_rate_limit": 10})
+    for live in make_live(committing, limited, name="limited"):
+        assert live.send("/v1/batch", {"batch": [track(i) for i in range(20)]}).status_code == 200
+        response = live.send("/v1/batch", {"batch": [track(i) for i in range(20, 40)]})
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) >= 1
+        assert response.json()["error"] == "rate_limited"

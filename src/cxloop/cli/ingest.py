@@ -46,6 +46,10 @@ def import_events(
     message_type: Annotated[
         str, typer.Option("--type", help="Message type of rows without a type column.")
     ] = "track",
+    event: Annotated[
+        str | None,
+        typer.Option("--event", help="Event name of track rows without an event column."),
+    ] = None,
     rejected: Annotated[
         Path | None,
         typer.Option(help="Where rejected rows go (default: FILE.rejected.jsonl)."),
@@ -74,9 +78,9 @@ def import_events(
             if kind == "jsonl":
                 rows = importer.read_jsonl(handle)
             elif kind == "csv":
-                rows = importer.read_csv(handle, columns, message_type)
+                rows = importer.read_csv(handle, columns, message_type, event)
             else:
-                rows = importer.read_parquet(file, columns, message_type)
+                rows = importer.read_parquet(file, columns, message_type, event)
 
             def advance(n: int) -> None:
                 done = n if by_rows else handle.tell()

@@ -135,7 +135,10 @@ def _plain(value: Any) -> Any:
 
 
 def record_to_message(
-    record: dict[str, Any], mapping: dict[str, str], default_type: str
+    record: dict[str, Any],
+    mapping: dict[str, str],
+    default_type: str,
+    default_event: str | None = None,
 ) -> dict[str, Any]:
     """A flat record as a Segment message: mapped columns, dotted names, the rest as
     properties."""
@@ -159,6 +162,8 @@ def record_to_message(
         else:
             message.setdefault("properties", {})[column] = value
     message.setdefault("type", default_type)
+    if default_event and message["type"] == "track":
+        message.setdefault("event", default_event)
     return message
 
 
@@ -166,13 +171,15 @@ def _records_to_chunks(
     records: Iterator[tuple[int, dict[str, Any]]],
     mapping: dict[str, str],
     default_type: str,
+    default_event: str | None,
     size: int = 20_000,
 ) -> Iterator[Chunk]:
     numbers: list[int] = []
     lines: list[bytes] = []
     for number, record in records:
         numbers.append(number)
-        lines.append(_json.encode(_plain(record_to_message(record, mapping, default_type))))
+        message = record_to_message(record, mapping, default_type, default_event)
+        lines.append(_json.encode(_plain(message)))
         if len(lines) >= size:
             yield numbers, lines
             numbers, lines = [], []
@@ -180,7 +187,9 @@ def _records_to_chunks(
         yield numbers, lines
 
 
-def read_csv(handle: BinaryIO, mapping: dict[str, str], default_type: str) -> Iterator[Chunk]:
+def read_csv(
+    handle: BinaryIO, mapping: dict[str, str], default_type: str, default_event: str | None = None
+) -> Iterator[Chunk]:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
 
@@ -189,7 +198,7 @@ def read_csv(handle: BinaryIO, mapping: dict[str, str], default_type: str) -> It
             cells = {k: _scalar(v) for k, v in record.items() if k is not None and v is not None}
             yield reader.line_num, cells
 
-    yield from _records_to_chunks(records(), mapping, default_type)
+    yield from _records_to_chunks(records(), mapping, default_type, default_event)
     text.detach()
 
 
@@ -197,7 +206,9 @@ def parquet_rows(path: Path) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
 
 
-def read_parquet(path: Path, mapping: dict[str, str], default_type: str) -> Iterator[Chunk]:
+def read_parquet(
+    path: Path, mapping: dict[str, str], default_type: str, default_event: str | None = None
+) -> Iterator[Chunk]:
     def records() -> Iterator[tuple[int, dict[str, Any]]]:
         number = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=20_000):
@@ -205,7 +216,7 @@ def read_parquet(path: Path, mapping: dict[str, str], default_type: str) -> Iter
                 number += 1
                 yield number, record
 
-    yield from _records_to_chunks(records(), mapping, default_type)
+    yield from _records_to_chunks(records(), mapping, default_type, default_event)
 
 
 # -- the import ------------------------------------------------------------------------------
@@ -298,7 +309,7 @@ class _Import:
             try:
                 path.write_bytes(b"\n".join(lines) + b"\n")
                 sqlnorm.parse_file(con, str(path))
-                parsed = sqlnorm.check(con) == len(lines)
+                parsed = sqlnorm.check(con) == len(lines) and sqlnorm.empty_rows(con) == 0
             finally:
                 path.unlink(missing_ok=True)
             if not parsed:

@@ -226,7 +226,7 @@ def parse_lines(con: duckdb.DuckDBPyConnection, source: str) -> None:
             SELECT seq, ok, is_object, size, {values}, {types}
             FROM (
                 SELECT seq, json_valid(line) AS ok, strlen(line) AS size,
-                       ok AND json_type(line) = 'OBJECT' AS is_object,
+                       CASE WHEN ok THEN json_type(line) = 'OBJECT' ELSE false END AS is_object,
                        CASE WHEN ok THEN json_extract_string(line, [{paths}]) END AS v,
                        CASE WHEN ok THEN json_type(line, [{paths}]) END AS t
                 FROM {source}
@@ -288,6 +288,13 @@ def check(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM _checked").fetchall()[0][0])
 
 
+def empty_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows of ``_checked`` with no field at all. DuckDB's reader turns a line it cannot
+    parse into such a row, so any of them sends the chunk to the line-by-line path."""
+    nothing = " AND ".join(f"{_col(f)} IS NULL" for f in _RAW_FIELDS)
+    return int(con.execute(f"SELECT count(*) FROM _checked WHERE {nothing}").fetchall()[0][0])  # noqa: S608
+
+
 def discard(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, "DROP TABLE _checked")
 
@@ -305,7 +312,7 @@ def finish(con: duckdb.DuckDBPyConnection, target: str, rejected: str, received_
     # the id of a message without messageId: a digest of its content, the same every import
     content = (
         "md5(concat_ws(chr(31), "
-        + ", ".join(f"coalesce({_col(f)}, '')" for f in _RAW_FIELDS)
+        + ", ".join(f"coalesce(CAST({_col(f)} AS VARCHAR), '')" for f in _RAW_FIELDS)
         + "))"
     )
     _run(

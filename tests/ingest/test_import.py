@@ -1,0 +1,264 @@
+"""`cxloop import events`: JSON lines, CSV with a mapping and Parquet; rejected rows;
+re-running adds nothing; and the set-based checks agree with the API's."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from cxloop.analytics import events as store
+from cxloop.cli.main import app
+from cxloop.core.db import transaction
+from cxloop.eventstore import service as eventstore
+from cxloop.ingest import pipeline, spec, sqlnorm
+from cxloop.ingest.loader import lines_table
+from cxloop.models import Profile, Workspace
+from cxloop.profiles import service as profiles
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(
+    committing: sessionmaker[Session],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> sessionmaker[Session]:
+    monkeypatch.setenv("CXLOOP_DATABASE_URL", database_url)
+    monkeypatch.setenv("CXLOOP_DATA_DIR", str(tmp_path / "data"))
+    assert runner.invoke(app, ["workspace", "create", "shop"]).exit_code == 0
+    return committing
+
+
+def cli(*args: str) -> Any:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def stored(factory: sessionmaker[Session], tmp_path: Path) -> list[dict[str, Any]]:
+    with transaction(factory) as session:
+        workspace = session.scalars(select(Workspace)).one()
+        files = eventstore.current_files(session, workspace.id, tmp_path / "data" / "events")
+        mapping = profiles.merge_map(session, workspace.id)
+    return store.query(files, mapping, "SELECT * FROM events ORDER BY timestamp")
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_bytes(
+        b"".join((r if isinstance(r, bytes) else orjson.dumps(r)) + b"\n" for r in rows)
+    )
+    return path
+
+
+GOOD = [
+    {
+        "type": "identify",
+        "userId": "u1",
+        "traits": {"email": "an@shop.vn"},
+        "timestamp": "2026-03-01T01:00:00Z",
+    },
+    {
+        "type": "track",
+        "userId": "u1",
+        "event": "Order Completed",
+        "properties": {"total": 12.5},
+        "timestamp": "2026-03-02T01:00:00Z",
+    },
+    {
+        "type": "page",
+        "anonymousId": "a1",
+        "name": "Home",
+        "properties": {"url": "https://shop.vn/"},
+        "timestamp": "2026-03-02T02:00:00Z",
+    },
+]
+
+
+def test_json_lines_import_rejects_bad_rows_and_keeps_good_ones(
+    env: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows: list[Any] = [*GOOD, b"{broken", {"type": "track", "userId": "u2"}, {"type": "page"}]
+    source = write_jsonl(tmp_path / "events.jsonl", rows)
+    result = cli("import", "events", str(source), "--workspace", "shop")
+    assert "3 events imported" in result.stdout
+    assert "3 rejected" in result.stdout
+    rejected = [
+        orjson.loads(x)
+        for x in (tmp_path / "events.jsonl.rejected.jsonl").read_bytes().splitlines()
+    ]
+    assert [(r["line"], r["loc"], r["error"]) for r in rejected] == [
+        (4, [], "not valid JSON"),
+        (5, ["event"], "required for track: the name of the event"),
+        (6, ["userId"], "every message needs a userId or an anonymousId"),
+    ]
+    events = stored(env, tmp_path)
+    assert [e["type"] for e in events] == ["identify", "track", "page"]
+    assert events[2]["page_url"] == "https://shop.vn/"
+    assert events[2]["channel"] == "web"
+    with transaction(env) as session:
+        counts = sorted(p.event_count for p in session.scalars(select(Profile)))
+    assert counts == [1, 2], "statistics are set at the end of an import"
+
+
+def test_running_the_same_import_again_adds_nothing(
+    env: sessionmaker[Session], tmp_path: Path
+) -> None:
+    no_ids = [dict(r) for r in GOOD]  # no messageId: ids come from the content
+    source = write_jsonl(tmp_path / "again.jsonl", no_ids)
+    cli("import", "events", str(source), "--workspace", "shop")
+    result = cli("import", "events", str(source), "--workspace", "shop")
+    assert "0 events imported, 3 already present" in result.stdout
+    assert len(stored(env, tmp_path)) == 3
+
+
+def test_csv_with_a_column_mapping(env: sessionmaker[Session], tmp_path: Path) -> None:
+    source = tmp_path / "orders.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["customer", "mail", "when", "total", "note"])
+        writer.writerow(
+            ["c1", "C1@shop.vn", "2026-05-01T10:00:00+07:00", "250000", "giao hàng nhanh"]
+        )
+        writer.writerow(["c2", "c2@shop.vn", "not a date", "10", ""])
+    result = cli(
+        "import",
+        "events",
+        str(source),
+        "--workspace",
+        "shop",
+        "--type",
+        "track",
+        "--event",
+        "Order Completed",
+        "--map",
+        "customer=userId",
+        "--map",
+        "mail=context.traits.email",
+        "--map",
+        "when=timestamp",
+        "--map",
+        "note=properties.note",
+    )
+    assert "1 events imported" in result.stdout
+    assert "1 rejected" in result.stdout
+    (event,) = stored(env, tmp_path)
+    assert event["user_id"] == "c1"
+    assert orjson.loads(event["properties"]) == {"total": 250000, "note": "giao hàng nhanh"}
+    assert event["timestamp"] == datetime(2026, 5, 1, 3, 0, tzinfo=UTC)
+    bad = orjson.loads((tmp_path / "orders.csv.rejected.jsonl").read_bytes())
+    assert (bad["line"], bad["loc"]) == (3, ["timestamp"])
+
+
+def test_csv_mapping_errors_name_the_field(env: sessionmaker[Session], tmp_path: Path) -> None:
+    source = tmp_path / "x.csv"
+    source.write_text("a\n1\n")
+    result = runner.invoke(app, ["import", "events", str(source), "-w", "shop", "--map", "a=b"])
+    assert result.exit_code == 2
+    assert "not a Segment field" in result.output
+
+
+def test_parquet_import(env: sessionmaker[Session], tmp_path: Path) -> None:
+    source = tmp_path / "events.parquet"
+    table = pa.table(
+        {
+            "userId": ["p1", "p2"],
+            "event": ["Signed Up", "Signed Up"],
+            "timestamp": [datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)],
+            "plan": ["free", "pro"],
+        }
+    )
+    pq.write_table(table, source)
+    result = cli("import", "events", str(source), "--workspace", "shop")
+    assert "2 events imported" in result.stdout
+    events = stored(env, tmp_path)
+    assert [orjson.loads(e["properties"]) for e in events] == [{"plan": "free"}, {"plan": "pro"}]
+
+
+# -- the set-based checks agree with the API's ---------------------------------------------
+
+SAMPLES: list[Any] = [
+    *GOOD,
+    {
+        "type": "TRACK",
+        "userId": 7,
+        "event": " Clicked ",
+        "context": {"library": {"name": "analytics.js"}},
+    },
+    {"type": "screen", "anonymousId": "a", "name": "Cart", "channel": "Mobile"},
+    {"type": "alias", "userId": "u", "previousId": "a"},
+    {"type": "alias", "userId": "u"},
+    {"type": "group", "userId": "u"},
+    {"type": "group", "userId": "u", "groupId": "g1", "traits": {"name": "ACME"}},
+    {
+        "type": "track",
+        "userId": "u",
+        "event": "E",
+        "originalTimestamp": "2026-01-01T00:00:00Z",
+        "sentAt": "2026-01-01T00:00:10Z",
+    },
+    {"type": "track", "userId": "u", "event": "E", "timestamp": "soon"},
+    {"type": "track", "userId": "u", "event": "E", "sentAt": "later"},
+    {"type": "track", "userId": "   ", "anonymousId": "", "event": "E"},
+    {"type": "bogus", "userId": "u"},
+    {"userId": "u", "event": "E"},
+    {"type": "track", "userId": "u" * 401, "event": "E"},
+    {"type": "track", "userId": "u", "event": "E", "properties": {"x": "y" * 33_000}},
+    {"type": "identify", "userId": "u", "context": {"channel": "store"}},
+]
+
+
+def test_sql_and_api_validation_agree() -> None:
+    received = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    lines = [orjson.dumps(s) for s in SAMPLES]
+    con = pipeline.connect()
+    con.register("lines", lines_table(lines))
+    sqlnorm.parse_lines(con, "lines")
+    sqlnorm.check(con)
+    sqlnorm.finish(con, "norm", "bad", received.isoformat())
+    sql_ok = {r["seq"]: r for r in con.sql("SELECT * FROM norm").to_arrow_table().to_pylist()}
+    sql_bad = {r["seq"]: r for r in con.sql("SELECT * FROM bad").to_arrow_table().to_pylist()}
+    for seq, line in enumerate(lines, start=1):
+        event, problem = _api_verdict(line, received)
+        if problem is not None:
+            assert seq in sql_bad, f"sample {seq}: API rejects ({problem.reason}), SQL accepts"
+            assert sql_bad[seq]["reason"] == problem.reason, f"sample {seq}"
+            sql_loc = [sql_bad[seq]["loc"]] if sql_bad[seq]["loc"] else []
+            assert sql_loc == problem.loc, f"sample {seq}"
+            continue
+        assert event is not None
+        assert seq in sql_ok, f"sample {seq}: API accepts, SQL rejects: {sql_bad.get(seq)}"
+        row = sql_ok[seq]
+        for field in (
+            "type",
+            "event",
+            "name",
+            "user_id",
+            "anonymous_id",
+            "previous_id",
+            "group_id",
+            "channel",
+        ):
+            assert row[field] == getattr(event, field), f"sample {seq}: {field}"
+        assert spec.to_micros(row["timestamp"]) == event.timestamp, f"sample {seq}: timestamp"
+
+
+def _api_verdict(
+    line: bytes, received: datetime
+) -> tuple[spec.Event | None, spec.MessageError | None]:
+    try:
+        message = spec.decode_message(line)
+        return spec.normalise(message, received_at=received, raw_size=len(line)), None
+    except spec.MessageError as exc:
+        return None, exc

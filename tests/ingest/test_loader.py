@@ -1,0 +1,162 @@
+"""The loader and the event store: merges counted once, statistics, compaction, clean-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cxloop.analytics import events as store
+from cxloop.core.db import transaction
+from cxloop.core.time import set_clock, utcnow
+from cxloop.eventstore import service as eventstore
+from cxloop.models import EventFile, InboxBatch, Profile
+from cxloop.profiles import service as profiles
+from tests.fixtures.ingest import Live
+
+
+def msg(kind: str, n: int, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "messageId": f"{kind}-{n}", **fields}
+
+
+def current(live: Live) -> tuple[list[str], dict[str, str]]:
+    with transaction(live.factory) as session:
+        files = eventstore.current_files(session, live.workspace_id, live.root)
+        mapping = profiles.merge_map(session, live.workspace_id)
+    return files, mapping
+
+
+def test_a_customer_merged_later_is_counted_once_with_earlier_events(live: Live) -> None:
+    pages = [
+        msg("page", i, anonymousId="anon-7", name="Home", timestamp=f"2026-11-0{i}T08:00:00Z")
+        for i in range(1, 4)
+    ]
+    live.send("/v1/batch", {"batch": pages})
+    live.send("/v1/track", msg("track", 1, userId="u7", event="Order Completed"))
+    live.load()
+    files, mapping = current(live)
+    assert store.count_customers(files, mapping) == 2  # not yet known to be one person
+
+    live.send("/v1/identify", msg("identify", 1, userId="u7", anonymousId="anon-7"))
+    live.load()
+    files, mapping = current(live)
+    assert store.count_customers(files, mapping) == 1
+    customer = live.api("/api/v1/customers", anonymous_id="anon-7").json()["items"][0]
+    assert customer["event_count"] == 5
+    assert customer["counters"] == {"page": 3, "track": 1, "identify": 1}
+    assert len(customer["merged_ids"]) == 1
+    assert customer["merges"][0]["reason"] == "identify"
+    timeline = live.api(f"/api/v1/customers/{customer['id']}/timeline").json()["items"]
+    assert [i["type"] for i in timeline].count("page") == 3
+    # the merged id still answers, with the customer it became
+    merged = live.api(f"/api/v1/customers/{customer['merged_ids'][0]}").json()
+    assert merged["id"] == customer["id"]
+
+
+def test_profile_statistics_match_a_recount_from_the_files(live: Live) -> None:
+    batch = [
+        msg("track", i, userId=f"u{i % 3}", event="Viewed", context={"channel": ch})
+        for i, ch in enumerate(["web", "app", "email", "web", "chat", "store"])
+    ]
+    live.send("/v1/batch", {"batch": batch})
+    live.load()
+    with transaction(live.factory) as session:
+        before = {
+            p.id: (p.event_count, p.channels, p.first_seen_at)
+            for p in session.scalars(select(Profile))
+        }
+        profiles.recompute_stats(session, live.workspace_id, live.root)
+    with transaction(live.factory) as session:
+        after = {
+            p.id: (p.event_count, p.channels, p.first_seen_at)
+            for p in session.scalars(select(Profile))
+        }
+    assert before == after
+    assert sorted(v[0] for v in after.values()) == [2, 2, 2]
+
+
+def test_identify_traits_phone_and_email_make_the_profile(live: Live) -> None:
+    live.send(
+        "/v1/identify",
+        {
+            "userId": "u-55",
+            "traits": {"email": "Mai@Shop.VN", "phone": "0912 345 678", "plan": "gold"},
+            "context": {"externalIds": [{"id": "U4af4980629", "type": "LINE ID"}]},
+        },
+    )
+    live.load()
+    found = live.api("/api/v1/customers", phone="+84 912 345 678").json()["items"]
+    assert len(found) == 1
+    kinds = {(i["kind"], i["value"]) for i in found[0]["identities"]}
+    assert kinds == {
+        ("user_id", "u-55"),
+        ("email", "mai@shop.vn"),
+        ("phone", "+84912345678"),
+        ("line_id", "U4af4980629"),
+    }
+    assert found[0]["traits"]["plan"] == "gold"
+    assert (
+        live.api("/api/v1/customers", email="MAI@shop.vn").json()["items"][0]["id"]
+        == found[0]["id"]
+    )
+    assert live.api("/api/v1/customers", email="nobody@shop.vn").json()["items"] == []
+
+
+def test_events_are_visible_only_after_the_loader_commits(live: Live) -> None:
+    live.send("/v1/track", msg("track", 1, userId="u1", event="Signed Up"))
+    with transaction(live.factory) as session:
+        assert session.scalar(select(func.count()).select_from(InboxBatch)) == 1
+    assert current(live)[0] == []
+    live.load()
+    with transaction(live.factory) as session:
+        assert session.scalar(select(func.count()).select_from(InboxBatch)) == 0
+    files, _ = current(live)
+    assert store.query(files, {}, "SELECT event FROM events") == [{"event": "Signed Up"}]
+
+
+def test_compaction_swaps_small_files_for_one_and_cleans_up(live: Live) -> None:
+    for i in range(4):  # four loads, four files in the same month
+        live.send(
+            "/v1/track",
+            msg("track", i, userId=f"u{i}", event="E", timestamp="2026-10-05T00:00:00Z"),
+        )
+        live.load()
+    files, _ = current(live)
+    assert len(files) == 4
+    with transaction(live.factory) as session:
+        ((workspace_id, period),) = eventstore.compaction_candidates(session, 4)
+        assert (
+            eventstore.compact_partition(session, workspace_id, period, live.root, max_rows=10**6)
+            == 4
+        )
+    files, _ = current(live)
+    assert len(files) == 1
+    assert store.query(files, {}, "SELECT count(*) AS n FROM events") == [{"n": 4}]
+    on_disk = sorted(live.root.rglob("*.parquet"))
+    assert len(on_disk) == 5  # replaced files stay for readers that started before the swap
+    later = utcnow() + timedelta(hours=1)
+    set_clock(lambda: later)
+    try:
+        with transaction(live.factory) as session:
+            assert eventstore.collect_garbage(session, live.root) == 4
+            assert session.scalar(select(func.count()).select_from(EventFile)) == 1
+    finally:
+        set_clock(None)
+    assert len(sorted(live.root.rglob("*.parquet"))) == 1
+
+
+def test_files_a_crashed_loader_left_behind_are_removed(live: Live) -> None:
+    orphan = live.root / f"workspace={live.workspace_id}" / "month=2026-01" / "part-orphan.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"PAR1")
+    with transaction(live.factory) as session:
+        assert eventstore.collect_garbage(session, live.root) == 0  # too young: may be in flight
+    later = utcnow() + timedelta(hours=1)
+    set_clock(lambda: later)
+    try:
+        with transaction(live.factory) as session:
+            assert eventstore.collect_garbage(session, live.root) == 1
+    finally:
+        set_clock(None)
+    assert not orphan.exists()
