@@ -226,7 +226,7 @@ def test_sql_and_api_validation_agree() -> None:
     con.register("lines", lines_table(lines))
     sqlnorm.parse_lines(con, "lines")
     sqlnorm.check(con)
-    sqlnorm.finish(con, "norm", "bad", received.isoformat())
+    sqlnorm.finish(con, "norm", "bad", received.isoformat(), historical=False)
     sql_ok = {r["seq"]: r for r in con.sql("SELECT * FROM norm").to_arrow_table().to_pylist()}
     sql_bad = {r["seq"]: r for r in con.sql("SELECT * FROM bad").to_arrow_table().to_pylist()}
     for seq, line in enumerate(lines, start=1):

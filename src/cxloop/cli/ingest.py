@@ -93,6 +93,7 @@ def import_events(
                 events_root(config),
                 rejected_path=rejected_path,
                 temp_dir=config.data_dir / "tmp",
+                register_days=config.message_id_retention_days,
                 chunk_size=chunk_size,
                 progress=advance,
             )

@@ -14,7 +14,7 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -234,6 +234,7 @@ def run(
     *,
     rejected_path: Path,
     temp_dir: Path,
+    register_days: int = 7,
     chunk_size: int = 250_000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
@@ -244,7 +245,7 @@ def run(
     keeps what arrives meanwhile), so identities can be remembered across chunks. Profile
     statistics are computed once at the end from the event store.
     """
-    job = _Import(factory, workspace_id, root, rejected_path, temp_dir)
+    job = _Import(factory, workspace_id, root, rejected_path, temp_dir, register_days)
     numbers: list[int] = []
     lines: list[bytes] = []
     try:
@@ -274,6 +275,7 @@ class _Import:
         root: Path,
         rejected_path: Path,
         temp_dir: Path,
+        register_days: int,
     ) -> None:
         self.factory = factory
         self.workspace_id = workspace_id
@@ -281,7 +283,10 @@ class _Import:
         self.rejected_path = rejected_path
         self.temp_dir = temp_dir
         self.report = ImportReport(rejected_path=rejected_path)
-        self.received_at = utcnow().isoformat()
+        now = utcnow()
+        self.received_at = now.isoformat()
+        # messages of the de-duplication window also go into the register the API uses
+        self.register_since = now - timedelta(days=register_days)
         self.holder = f"import:{uuid.uuid4().hex[:12]}"
         self.cache = profiles.ResolveCache()
         self.rejected: BinaryIO | None = None
@@ -295,7 +300,15 @@ class _Import:
         self._write_rejected(con, numbers, lines)
         with transaction(self.factory) as session:
             self._hold(session)
-            result = pipeline.load(session, con, self.workspace_id, self.root, cache=self.cache)
+            result = pipeline.load(
+                session,
+                con,
+                self.workspace_id,
+                self.root,
+                cache=self.cache,
+                register_since=self.register_since,
+            )
+        sqlnorm.discard(con)
         self.report.rows += len(lines)
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates

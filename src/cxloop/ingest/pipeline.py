@@ -20,7 +20,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import events as store
 from cxloop.core.time import utcnow
 from cxloop.eventstore import service as eventstore
+from cxloop.ingest.spec import from_micros
 from cxloop.profiles import service as profiles
 from cxloop.profiles.resolver import Ident, Observation
 from cxloop.profiles.rules import TRAIT_IDENTIFIERS, IdentityRules, Normaliser, kind_of_external
@@ -108,30 +109,44 @@ def load(
     norm: str = "norm",
     *,
     cache: profiles.ResolveCache | None = None,
+    register_since: datetime | None = None,
 ) -> LoadResult:
-    """Load the normalised events in table ``norm``; the caller commits.
+    """Load the normalised events of ``norm`` (a table or view); the caller commits.
 
     With ``cache`` (bulk imports) identities are remembered across calls and profile
     statistics are left to :func:`cxloop.profiles.service.recompute_stats`.
+
+    With ``register_since`` (bulk imports) only messages from that time on go through the
+    message-id register (the API's de-duplication window); older ones are checked against
+    the event files of their time range instead, which costs a scan of a column rather
+    than one index insert per message.
     """
     result = LoadResult()
-    total = _count(con, norm)
-    if total == 0:
-        return result
     ws = str(workspace_id)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE batch AS
         SELECT *, CASE WHEN generated_id THEN NULL ELSE md5('{ws}:' || message_id) END AS mkey,
                coalesce(user_id, '') || chr(31) || coalesce(anonymous_id, '') AS pair_key,
+               -- a text search, not a JSON parse: a false hit only costs the slower path
                (type IN ('identify', 'alias') OR traits IS NOT NULL
-                OR coalesce(json_exists(context, '$.traits'), false)
-                OR coalesce(json_exists(context, '$.externalIds'), false)) AS extra
+                OR coalesce(contains(context, '"traits"'), false)
+                OR coalesce(contains(context, '"externalIds"'), false)) AS extra
         FROM {norm}
-        QUALIFY generated_id OR row_number() OVER (PARTITION BY message_id ORDER BY seq) = 1
         """  # noqa: S608 (the workspace id is a UUID we made; names are constants)
-    )
-    _drop_loaded(session, con)
+    ).fetchall()
+    twice = con.execute("SELECT count(mkey) - count(DISTINCT mkey) FROM batch").fetchall()[0][0]
+    total = _count(con, "batch")
+    if total == 0:
+        return result
+    if twice:  # the same messageId twice in one batch: keep the first
+        con.execute(
+            "DELETE FROM batch WHERE mkey IS NOT NULL AND seq NOT IN "
+            "(SELECT min(seq) FROM batch WHERE mkey IS NOT NULL GROUP BY mkey)"
+        ).fetchall()
+    if register_since is not None:
+        _drop_stored(session, con, workspace_id, root, register_since)
+    _drop_loaded(session, con, register_since)
     loaded = _count(con, "batch")
     result.duplicates = total - loaded
     if loaded == 0:
@@ -147,8 +162,39 @@ def load(
 # -- 1. messages already loaded ---------------------------------------------------------------
 
 
-def _drop_loaded(session: Session, con: duckdb.DuckDBPyConnection) -> None:
-    table = con.sql("SELECT mkey FROM batch WHERE mkey IS NOT NULL").to_arrow_table()
+def _drop_stored(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    workspace_id: uuid.UUID,
+    root: Path,
+    since: datetime,
+) -> None:
+    """Drop messages older than ``since`` whose id is already in the files of their time."""
+    low_us, high_us = con.execute(
+        "SELECT epoch_us(min(timestamp)), epoch_us(max(timestamp)) FROM batch WHERE timestamp < ?",
+        [since],
+    ).fetchall()[0]
+    if low_us is None:
+        return
+    low, high = from_micros(low_us), from_micros(high_us)
+    files = eventstore.current_files(
+        session, workspace_id, root, since=low, until=high + timedelta(microseconds=1)
+    )
+    if not files:
+        return
+    con.execute(
+        "DELETE FROM batch WHERE timestamp < ? AND message_id IN (SELECT message_id "
+        "FROM read_parquet(?) WHERE timestamp BETWEEN ? AND ?)",
+        [since, files, low, high],
+    ).fetchall()
+
+
+def _drop_loaded(session: Session, con: duckdb.DuckDBPyConnection, since: datetime | None) -> None:
+    recent = "" if since is None else " AND timestamp >= ?"
+    table = con.sql(
+        f"SELECT mkey FROM batch WHERE mkey IS NOT NULL{recent}",  # noqa: S608
+        params=[since] if since is not None else None,
+    ).to_arrow_table()
     keys: list[str] = table.column("mkey").to_pylist() if table is not None else []
     if not keys:
         return
@@ -157,8 +203,10 @@ def _drop_loaded(session: Session, con: duckdb.DuckDBPyConnection) -> None:
         return
     con.register("fresh_keys", pa.table({"mkey": pa.array(fresh, pa.string())}))
     con.execute(
-        "DELETE FROM batch WHERE mkey IS NOT NULL AND mkey NOT IN (SELECT mkey FROM fresh_keys)"
-    )
+        f"DELETE FROM batch WHERE mkey IS NOT NULL{recent} "  # noqa: S608
+        "AND mkey NOT IN (SELECT mkey FROM fresh_keys)",
+        [since] if since is not None else [],
+    ).fetchall()
     con.unregister("fresh_keys")
 
 

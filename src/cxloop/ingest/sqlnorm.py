@@ -60,7 +60,7 @@ _EVENT_FIELDS = (
 
 
 def from_events(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
-    """``target`` = the events of ``source`` (JSON lines of :class:`spec.Event`)."""
+    """The view ``target``: the events of ``source`` (JSON lines of :class:`spec.Event`)."""
     paths = ", ".join(f"'$.{f}'" for f in _EVENT_FIELDS)
     v = {f: f"v[{i + 1}]" for i, f in enumerate(_EVENT_FIELDS)}
 
@@ -69,7 +69,7 @@ def from_events(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
 
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {target} AS
+        CREATE OR REPLACE TEMP VIEW {target} AS
         SELECT seq,
                {v["message_id"]} AS message_id,
                coalesce({v["generated_id"]} = 'true', false) AS generated_id,
@@ -104,8 +104,18 @@ _RAW_FIELDS = (
     "previousId",
     "groupId",
     "channel",
+    "receivedAt",
 )
-_TEXT = ("type", "event", "name", "timestamp", "originalTimestamp", "sentAt", "channel")
+_TEXT = (
+    "type",
+    "event",
+    "name",
+    "timestamp",
+    "originalTimestamp",
+    "sentAt",
+    "channel",
+    "receivedAt",
+)
 _ID = ("messageId", "userId", "anonymousId", "previousId", "groupId")
 _OBJECT = ("properties", "traits", "context")
 _JSON_TYPE_NAMES = {
@@ -185,7 +195,13 @@ def _checks() -> list[tuple[str, str, str]]:
         ("length(gid) > 400", "'groupId'", "'longer than 400 characters'"),
         ("kind = 'group' AND gid IS NULL", "'groupId'", "'required for group'"),
     ]
-    for field, parsed in (("originalTimestamp", "ot"), ("timestamp", "ts"), ("sentAt", "st")):
+    times = (
+        ("originalTimestamp", "ot"),
+        ("timestamp", "ts"),
+        ("sentAt", "st"),
+        ("receivedAt", "rt"),
+    )
+    for field, parsed in times:
         raw = _col(field)
         # like the API: timestamp is only read when there is no originalTimestamp
         only_if = f"{_col('originalTimestamp')} IS NULL AND " if field == "timestamp" else ""
@@ -207,7 +223,8 @@ _DERIVED = """
     nullif(trim(f_groupid), '') AS gid,
     TRY_CAST(trim(f_originaltimestamp) AS TIMESTAMPTZ) AS ot,
     TRY_CAST(trim(f_timestamp) AS TIMESTAMPTZ) AS ts,
-    TRY_CAST(trim(f_sentat) AS TIMESTAMPTZ) AS st
+    TRY_CAST(trim(f_sentat) AS TIMESTAMPTZ) AS st,
+    TRY_CAST(trim(f_receivedat) AS TIMESTAMPTZ) AS rt
 """
 
 
@@ -299,9 +316,23 @@ def discard(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, "DROP TABLE _checked")
 
 
-def finish(con: duckdb.DuckDBPyConnection, target: str, rejected: str, received_at: str) -> None:
-    """From ``_checked``: valid messages normalised into ``target``, the others into
-    ``rejected(seq, loc, reason)`` with the reasons the API gives."""
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    rejected: str,
+    received_at: str,
+    *,
+    historical: bool = True,
+) -> None:
+    """From ``_checked``: the view ``target`` of valid messages, normalised, and the table
+    ``rejected(seq, loc, reason)`` of the others with the reasons the API gives.
+    ``_checked`` stays until the caller has read ``target`` (see :func:`discard`).
+
+    ``historical`` (imports): the clock-skew correction uses the row's own ``receivedAt``
+    (as in a Segment export) and is skipped without one, because the time of the import
+    says nothing about when the device sent the message. Otherwise ``received_at`` is
+    taken as the time of receipt, as the API does.
+    """
     aliases = " ".join(
         f"WHEN '{k}' THEN '{n}'"
         for k, n in (("browser", "web"), ("mobile", "app"), ("website", "web"))
@@ -322,12 +353,13 @@ def finish(con: duckdb.DuckDBPyConnection, target: str, rejected: str, received_
         SELECT seq, bad.loc AS loc, bad.reason AS reason FROM _checked WHERE bad IS NOT NULL
         """,  # noqa: S608
     )
+    receipt = "rt" if historical else f"CAST({_sql_text(received_at)} AS TIMESTAMPTZ)"
     channel = "json_extract_string(f_context, '$.channel')"
     library = "json_extract_string(f_context, '$.library.name')"
     _run(
         con,
         f"""
-        CREATE OR REPLACE TEMP TABLE {target} AS
+        CREATE OR REPLACE TEMP VIEW {target} AS
         SELECT seq,
                CASE WHEN mid IS NULL THEN 'imp-' || {content} ELSE left(mid, 200) END
                    AS message_id,
@@ -336,8 +368,9 @@ def finish(con: duckdb.DuckDBPyConnection, target: str, rejected: str, received_
                left(ev, 200) AS event,
                left(nullif(f_name, ''), 200) AS name,
                uid AS user_id, aid AS anonymous_id, pid AS previous_id, gid AS group_id,
-               CASE WHEN o IS NULL THEN r WHEN st IS NULL THEN o ELSE r - (st - o) END AS timestamp,
-               r AS received_at, o AS original_timestamp, st AS sent_at,
+               CASE WHEN o IS NULL THEN coalesce(r, loaded_at) WHEN st IS NULL OR r IS NULL THEN o
+                    ELSE r - (st - o) END AS timestamp,
+               coalesce(r, loaded_at) AS received_at, o AS original_timestamp, st AS sent_at,
                left(CASE WHEN explicit IS NOT NULL THEN (CASE explicit {aliases} ELSE explicit END)
                     {libraries}
                     WHEN kind = 'page' THEN 'web' WHEN kind = 'screen' THEN 'app'
@@ -347,11 +380,11 @@ def finish(con: duckdb.DuckDBPyConnection, target: str, rejected: str, received_
                nullif(CAST(f_context AS VARCHAR), '{{}}') AS context
         FROM (
             SELECT *, nullif(trim(f_messageid), '') AS mid, coalesce(ot, ts) AS o,
-                   CAST({_sql_text(received_at)} AS TIMESTAMPTZ) AS r,
+                   {receipt} AS r,
+                   CAST({_sql_text(received_at)} AS TIMESTAMPTZ) AS loaded_at,
                    nullif(lower(trim(coalesce({channel}, f_channel))), '') AS explicit,
                    lower(coalesce({library}, '')) AS lib
             FROM _checked WHERE bad IS NULL
         )
         """,  # noqa: S608
     )
-    _run(con, "DROP TABLE _checked")

@@ -35,6 +35,8 @@ class MessageKey(Base):
     """A message id already loaded: 16 bytes of a hash of workspace and ``messageId``."""
 
     __tablename__ = "ingest_message"
+    # on SQLite the key is the table: one B-tree to insert into instead of two
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
     key: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     seen_on: Mapped[date] = mapped_column(Date)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("key", sa.LargeBinary(length=16), nullable=False),
         sa.Column("seen_on", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_ingest_message")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "lease",
