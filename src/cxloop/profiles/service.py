@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.accounts.service import record_audit
 from cxloop.analytics import events as store
 from cxloop.analytics.events import TimelineFilter
 from cxloop.core.actors import Actor
+from cxloop.core.db import bulk_write
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
 from cxloop.models import Identity, IdentityRuleSet, Profile, ProfileMerge
@@ -222,24 +223,18 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
             if state.merged_into is None:
                 del values["merged_at"]
             changed_rows.append(values)
-    table = _PROFILE
-    if new_rows:
-        session.execute(insert(table), new_rows)
+    bulk_write(session, _PROFILE, new_rows)
     for has_merge in (False, True):  # executemany needs the same columns in every row
-        rows = [r for r in changed_rows if ("merged_at" in r) == has_merge]
-        if rows:
-            names = [k for k in rows[0] if k != "id"]
-            for row in rows:
-                row["_id"] = row.pop("id")
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({k: bindparam(k) for k in names}),
-                rows,
-            )
+        bulk_write(
+            session,
+            _PROFILE,
+            [r for r in changed_rows if ("merged_at" in r) == has_merge],
+            key="id",
+        )
     if resolver.new_identities:
-        session.execute(
-            insert(_IDENTITY),
+        bulk_write(
+            session,
+            _IDENTITY,
             [
                 {
                     "id": uuid.uuid4(),
@@ -267,8 +262,9 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
             .execution_options(synchronize_session=False)
         )
     if resolver.merges:
-        session.execute(
-            insert(_MERGE),
+        bulk_write(
+            session,
+            _MERGE,
             [
                 {
                     "id": uuid.uuid4(),
@@ -467,7 +463,7 @@ def recompute_stats(
             continue
         rows.append(
             {
-                "_id": uuid.UUID(stat["customer_id"]),
+                "id": uuid.UUID(stat["customer_id"]),
                 "event_count": stat["events"],
                 "first_seen_at": stat["first_seen"],
                 "last_seen_at": stat["last_seen"],
@@ -476,12 +472,6 @@ def recompute_stats(
                 "updated_at": now,
             }
         )
-    if rows:
-        names = [k for k in rows[0] if k != "_id"]
-        session.execute(
-            update(_PROFILE)
-            .where(_PROFILE.c.id == bindparam("_id"), _PROFILE.c.workspace_id == workspace_id)
-            .values({k: bindparam(k) for k in names}),
-            rows,
-        )
+    # ids come from this workspace's own files and merge map
+    bulk_write(session, _PROFILE, rows, key="id")
     return len(rows)
