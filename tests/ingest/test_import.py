@@ -216,6 +216,14 @@ SAMPLES: list[Any] = [
     {"type": "track", "userId": "u" * 401, "event": "E"},
     {"type": "track", "userId": "u", "event": "E", "properties": {"x": "y" * 33_000}},
     {"type": "identify", "userId": "u", "context": {"channel": "store"}},
+    {
+        "type": "identify",
+        "userId": "u",
+        "context": {"traits": {"plan": "gold"}},
+        "channel": "server",
+    },
+    {"type": "page", "userId": "u", "channel": "server"},
+    {"type": "screen", "userId": "u", "channel": "browser"},
 ]
 
 
@@ -252,6 +260,8 @@ def test_sql_and_api_validation_agree() -> None:
         ):
             assert row[field] == getattr(event, field), f"sample {seq}: {field}"
         assert spec.to_micros(row["timestamp"]) == event.timestamp, f"sample {seq}: timestamp"
+        traits = orjson.loads(row["traits"]) if row["traits"] else None
+        assert traits == event.traits, f"sample {seq}: traits"
 
 
 def _api_verdict(

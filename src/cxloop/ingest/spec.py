@@ -185,8 +185,16 @@ _CHANNEL_ALIASES = {"browser": "web", "mobile": "app", "website": "web"}
 
 
 def derive_channel(message: Message, context: dict[str, Any]) -> str:
-    """The touchpoint channel: explicit when the sender says so, else read off the library."""
-    explicit = context.get("channel") or message.channel
+    """The touchpoint channel: explicit when the sender says so, else read off the library.
+
+    ``context.channel`` is cxloop's own (web, app, email, chat, store, ...). Segment's
+    top-level ``channel`` names the kind of library instead; its ``server`` says nothing
+    about the touchpoint, so a page or screen sent from a server still counts as web or app.
+    """
+    top = (
+        message.channel if message.channel and message.channel.strip().lower() != "server" else None
+    )
+    explicit = context.get("channel") or top
     if isinstance(explicit, str) and explicit.strip():
         name = explicit.strip().lower()
         return _CHANNEL_ALIASES.get(name, name)[:40]

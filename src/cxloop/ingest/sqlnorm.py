@@ -355,6 +355,8 @@ def finish(
     )
     receipt = "rt" if historical else f"CAST({_sql_text(received_at)} AS TIMESTAMPTZ)"
     channel = "json_extract_string(f_context, '$.channel')"
+    # Segment's top-level channel names the library kind; its 'server' says nothing
+    top_channel = "nullif(lower(trim(f_channel)), 'server')"
     library = "json_extract_string(f_context, '$.library.name')"
     _run(
         con,
@@ -376,13 +378,16 @@ def finish(
                     WHEN kind = 'page' THEN 'web' WHEN kind = 'screen' THEN 'app'
                     ELSE 'server' END, 40) AS channel,
                nullif(CAST(f_properties AS VARCHAR), '{{}}') AS properties,
-               nullif(CAST(f_traits AS VARCHAR), '{{}}') AS traits,
+               -- RudderStack's SDKs send the traits of identify in context.traits only
+               CASE WHEN kind = 'identify' AND nullif(CAST(f_traits AS VARCHAR), '{{}}') IS NULL
+                    THEN nullif(json_extract_string(f_context, '$.traits'), '{{}}')
+                    ELSE nullif(CAST(f_traits AS VARCHAR), '{{}}') END AS traits,
                nullif(CAST(f_context AS VARCHAR), '{{}}') AS context
         FROM (
             SELECT *, nullif(trim(f_messageid), '') AS mid, coalesce(ot, ts) AS o,
                    {receipt} AS r,
                    CAST({_sql_text(received_at)} AS TIMESTAMPTZ) AS loaded_at,
-                   nullif(lower(trim(coalesce({channel}, f_channel))), '') AS explicit,
+                   nullif(lower(trim(coalesce({channel}, {top_channel}))), '') AS explicit,
                    lower(coalesce({library}, '')) AS lib
             FROM _checked WHERE bad IS NULL
         )
