@@ -31,7 +31,7 @@ def list_customers(
     given, the customers seen most recently."""
     lookups = {"email": email, "phone": phone, "user_id": user_id, "anonymous_id": anonymous_id}
     found = service.search(session, principal.workspace_id, lookups, limit)
-    return {"items": [service.customer_view(session, principal.workspace_id, p) for p in found]}
+    return {"items": service.customer_views(session, principal.workspace_id, found)}
 
 
 @router.get("/customers/{customer_id}", response_model=schemas.CustomerRead)

@@ -370,20 +370,57 @@ def merge_map(session: Session, workspace_id: uuid.UUID) -> dict[str, str]:
 
 def customer_view(session: Session, workspace_id: uuid.UUID, profile: Profile) -> dict[str, Any]:
     """Everything known about a customer, with the merges that made them one."""
-    ids = merged_ids(session, workspace_id, profile.id)
-    return {
-        "id": profile.id,
-        "merged_ids": ids[1:],
-        "identities": identities_of(session, workspace_id, profile.id),
-        "traits": profile.traits,
-        "trait_times": profile.trait_times,
-        "first_seen_at": profile.first_seen_at,
-        "last_seen_at": profile.last_seen_at,
-        "channels": profile.channels,
-        "counters": profile.counters,
-        "event_count": profile.event_count,
-        "merges": merges_of(session, workspace_id, ids),
-    }
+    return customer_views(session, workspace_id, [profile])[0]
+
+
+def customer_views(
+    session: Session, workspace_id: uuid.UUID, found: Sequence[Profile]
+) -> list[dict[str, Any]]:
+    """:func:`customer_view` of many customers in three queries, whatever their number."""
+    ids = [p.id for p in found]
+    merged: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
+    for pid, into in session.execute(
+        select(Profile.id, Profile.merged_into_id).where(
+            Profile.workspace_id == workspace_id, Profile.merged_into_id.in_(ids)
+        )
+    ):
+        if into is not None:
+            merged[into].append(pid)
+    identities: dict[uuid.UUID, list[Identity]] = {i: [] for i in ids}
+    for identity in session.scalars(
+        select(Identity)
+        .where(Identity.workspace_id == workspace_id, Identity.profile_id.in_(ids))
+        .order_by(Identity.kind, Identity.created_at)
+    ):
+        identities[identity.profile_id].append(identity)
+    merges: dict[uuid.UUID, list[ProfileMerge]] = {i: [] for i in ids}
+    owner = {m: i for i, ms in merged.items() for m in ms} | {i: i for i in ids}
+    every = [*ids, *owner.keys()]
+    for merge in session.scalars(
+        select(ProfileMerge)
+        .where(
+            ProfileMerge.workspace_id == workspace_id,
+            ProfileMerge.into_profile_id.in_(every),
+        )
+        .order_by(ProfileMerge.created_at, ProfileMerge.id)
+    ):
+        merges[owner[merge.into_profile_id]].append(merge)
+    return [
+        {
+            "id": p.id,
+            "merged_ids": merged[p.id],
+            "identities": identities[p.id],
+            "traits": p.traits,
+            "trait_times": p.trait_times,
+            "first_seen_at": p.first_seen_at,
+            "last_seen_at": p.last_seen_at,
+            "channels": p.channels,
+            "counters": p.counters,
+            "event_count": p.event_count,
+            "merges": merges[p.id],
+        }
+        for p in found
+    ]
 
 
 def search(
