@@ -17,7 +17,8 @@ from tests.fixtures.ingest import Live
 
 
 def msg(kind: str, n: int, **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "messageId": f"{kind}-{n}", **fields}
+    given = {k: v for k, v in fields.items() if v is not None}
+    return {"type": kind, "messageId": f"{kind}-{n}", **given}
 
 
 def current(live: Live) -> tuple[list[str], dict[str, str]]:
@@ -160,3 +161,41 @@ def test_files_a_crashed_loader_left_behind_are_removed(live: Live) -> None:
     finally:
         set_clock(None)
     assert not orphan.exists()
+
+
+def test_the_timeline_pages_newest_first_and_filters(live: Live) -> None:
+    batch = [
+        msg(
+            "track" if i % 2 else "page",
+            i,
+            userId="u-page",
+            event="Viewed" if i % 2 else None,
+            timestamp=f"2026-11-{10 + i:02d}T00:00:00Z",
+            context={"channel": "app" if i % 3 == 0 else "web"},
+        )
+        for i in range(7)
+    ]
+    live.send("/v1/batch", {"batch": batch})
+    live.load()
+    customer = live.api("/api/v1/customers", user_id="u-page").json()["items"][0]
+    url = f"/api/v1/customers/{customer['id']}/timeline"
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = live.api(url, **params).json()
+        seen += [i["timestamp"][:10] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"2026-11-{d}" for d in ("16", "15", "14", "13", "12", "11", "10")]
+    only_app = live.api(url, channel="app").json()["items"]
+    assert {i["channel"] for i in only_app} == {"app"}
+    assert len(only_app) == 3
+    window = live.api(url, **{"from": "2026-11-12T00:00:00Z", "to": "2026-11-14T00:00:00Z"})
+    assert [i["timestamp"][:10] for i in window.json()["items"]] == ["2026-11-13", "2026-11-12"]
+    tracks = live.api(url, type="track", event="Viewed").json()["items"]
+    assert len(tracks) == 3
+    bad = live.api(url, cursor="not-a-cursor")
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "bad_lookup"
