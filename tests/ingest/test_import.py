@@ -223,6 +223,10 @@ SAMPLES: list[Any] = [
         "channel": "server",
     },
     {"type": "page", "userId": "u", "channel": "server"},
+    {"type": "track", "userId": "u", "event": "E", "properties": "cheap"},
+    {"type": "track", "userId": "u", "event": "E", "properties": [1, 2]},
+    {"type": "track", "userId": "u", "event": "E", "properties": 2.5},
+    {"type": "track", "userId": "u", "event": "E", "properties": None},
     {"type": "screen", "userId": "u", "channel": "browser"},
 ]
 

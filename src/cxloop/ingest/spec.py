@@ -48,7 +48,8 @@ class Message(msgspec.Struct):
     event: str | None = None
     name: str | None = None
     category: str | None = None
-    properties: dict[str, Any] | None = None
+    # kept as raw JSON: stored as sent, never turned into Python objects on the hot path
+    properties: msgspec.Raw = msgspec.Raw()
     traits: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     timestamp: str | None = None
@@ -79,7 +80,7 @@ class Event(msgspec.Struct, omit_defaults=True):
     original_timestamp: int | None = None
     sent_at: int | None = None
     channel: str = "server"
-    properties: dict[str, Any] | None = None
+    properties: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # raw JSON object, as sent
     traits: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     generated_id: bool = False
@@ -291,11 +292,26 @@ def normalise(
         original_timestamp=original_us,
         sent_at=sent_us,
         channel=derive_channel(message, context),
-        properties=message.properties or None,
+        properties=_object(message.properties, "properties"),
         traits=traits or None,
         context=context or None,
         generated_id=generated,
     )
+
+
+def _object(raw: msgspec.Raw, field: str) -> msgspec.Raw | msgspec.UnsetType:
+    """A raw JSON value that must be an object; ``{}`` and null are nothing."""
+    text = bytes(raw).strip()
+    if text in (b"", b"null", b"{}"):
+        return msgspec.UNSET
+    if not text.startswith(b"{"):
+        kind = "array" if text.startswith(b"[") else "str" if text.startswith(b'"') else "int"
+        if text in (b"true", b"false"):
+            kind = "bool"
+        elif kind == "int" and (b"." in text or b"e" in text.lower()):
+            kind = "float"
+        raise MessageError([field], f"expected object, got {kind}")
+    return raw
 
 
 _event_encoder = msgspec.json.Encoder()
