@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,10 +34,9 @@ from cxloop.models import InboxBatch
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "ingest.loader"
-# The lease row lives only inside a load transaction (taken first, released before commit), so
-# on PostgreSQL a second loader waits on its row lock; the expiry only matters if a holder
-# vanished without rolling back, which a database does not allow.
-LEASE_TTL = timedelta(minutes=5)
+# Held from reading a batch to committing it, and by an import from start to end (renewed
+# with every chunk); a loader that dies without releasing it blocks others until it expires.
+LEASE_TTL = timedelta(minutes=1)
 
 
 def lines_table(lines: Sequence[bytes], first_seq: int = 1) -> pa.Table:
@@ -51,18 +51,18 @@ def lines_table(lines: Sequence[bytes], first_seq: int = 1) -> pa.Table:
     )
 
 
-def load_payloads(
-    session: Session, workspace_id: uuid.UUID, payloads: Sequence[bytes], root: Path
-) -> LoadResult:
-    """Load inbox payloads (JSON lines of validated events) of one workspace."""
+def prepare_payloads(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    workspace_id: uuid.UUID,
+    payloads: Sequence[bytes],
+    root: Path,
+) -> pipeline.Plan:
+    """Plan the load of inbox payloads (JSON lines of validated events) of one workspace."""
     lines = [line for payload in payloads for line in payload.split(b"\n") if line]
-    con = pipeline.connect()
-    try:
-        con.register("lines", lines_table(lines))
-        sqlnorm.from_events(con, "lines", "norm")
-        return pipeline.load(session, con, workspace_id, root)
-    finally:
-        con.close()
+    con.register("lines", lines_table(lines))
+    sqlnorm.from_events(con, "lines", "norm")
+    return pipeline.prepare(session, con, workspace_id, root)
 
 
 # -- the inbox -------------------------------------------------------------------------------
@@ -75,29 +75,54 @@ def pending(session: Session) -> bool:
 def load_inbox_once(
     factory: sessionmaker[Session], root: Path, holder: str, *, max_events: int = 20_000
 ) -> LoadResult | None:
-    """Load up to ``max_events`` from the inbox in one transaction.
+    """Load up to ``max_events`` from the inbox.
 
-    None when another loader is busy; an empty result when nothing waits.
+    None when another loader holds the lease; an empty result when nothing waits. The write
+    transaction at the end is short: the batch is read and planned, and its files written,
+    before it, so the API's inbox writer is never kept waiting for long (on SQLite every
+    transaction holds the database's one write lock).
     """
     with transaction(factory) as session:
         if not pending(session):
             return LoadResult()
         if not lease.acquire(session, LEASE_NAME, holder, LEASE_TTL):
             return None
-        rows = _take(session, max_events)
+        rows = [(r.id, r.workspace_id, r.payload) for r in _take(session, max_events)]
+    connections: list[duckdb.DuckDBPyConnection] = []
+    try:
+        plans = []
+        with transaction(factory) as session:  # reads only
+            grouped: dict[uuid.UUID, list[bytes]] = defaultdict(list)
+            for _, workspace_id, payload in rows:
+                grouped[workspace_id].append(payload)
+            for workspace_id, payloads in grouped.items():
+                con = pipeline.connect()
+                connections.append(con)
+                plans.append(prepare_payloads(session, con, workspace_id, payloads, root))
+        for con, plan in zip(connections, plans, strict=True):
+            pipeline.write(con, plan)
         result = LoadResult()
-        grouped: dict[uuid.UUID, list[bytes]] = defaultdict(list)
-        for row in rows:
-            grouped[row.workspace_id].append(row.payload)
-        for workspace_id, payloads in grouped.items():
-            result.add(load_payloads(session, workspace_id, payloads, root))
-        session.execute(
-            delete(InboxBatch)
-            .where(InboxBatch.id.in_([r.id for r in rows]))
-            .execution_options(synchronize_session=False)
-        )
-        lease.release(session, LEASE_NAME, holder)
-    return result
+        with transaction(factory) as session:
+            for plan in plans:
+                pipeline.commit(session, plan)
+                result.add(plan.result)
+            ids = [row_id for row_id, _, _ in rows]
+            gone = session.execute(
+                delete(InboxBatch)
+                .where(InboxBatch.id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+            if gone.rowcount != len(ids):  # type: ignore[attr-defined]
+                raise pipeline.LoadConflict("inbox rows were loaded by someone else meanwhile")
+            lease.release(session, LEASE_NAME, holder)
+        return result
+    except BaseException:
+        with transaction(factory) as session:
+            lease.release(session, LEASE_NAME, holder)
+        raise
+    finally:
+        for con in connections:
+            con.close()
 
 
 def _take(session: Session, max_events: int) -> list[InboxBatch]:

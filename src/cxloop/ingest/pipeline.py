@@ -101,6 +101,18 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(rows[0][0])
 
 
+@dataclass
+class Plan:
+    """One batch of one workspace, decided but not yet written to the operational store."""
+
+    workspace_id: uuid.UUID
+    root: Path
+    result: LoadResult
+    keys: list[str] = field(default_factory=list)
+    resolution: profiles.Resolution | None = None
+    files: list[store.FileStats] = field(default_factory=list)
+
+
 def load(
     session: Session,
     con: duckdb.DuckDBPyConnection,
@@ -111,7 +123,28 @@ def load(
     cache: profiles.ResolveCache | None = None,
     register_since: datetime | None = None,
 ) -> LoadResult:
-    """Load the normalised events of ``norm`` (a table or view); the caller commits.
+    """Load the normalised events of ``norm`` (a table or view) in ``session``'s transaction;
+    the caller commits. :func:`prepare`, :func:`write` and :func:`commit` in one go."""
+    plan = prepare(
+        session, con, workspace_id, root, norm, cache=cache, register_since=register_since
+    )
+    write(con, plan)
+    commit(session, plan, cache=cache)
+    return plan.result
+
+
+def prepare(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    workspace_id: uuid.UUID,
+    root: Path,
+    norm: str = "norm",
+    *,
+    cache: profiles.ResolveCache | None = None,
+    register_since: datetime | None = None,
+) -> Plan:
+    """Decide everything about a batch, reading the operational store but writing nothing,
+    so a loader holds no write lock meanwhile (only one loader runs: the lease).
 
     With ``cache`` (bulk imports) identities are remembered across calls and profile
     statistics are left to :func:`cxloop.profiles.service.recompute_stats`.
@@ -121,7 +154,7 @@ def load(
     the event files of their time range instead, which costs a scan of a column rather
     than one index insert per message.
     """
-    result = LoadResult()
+    plan = Plan(workspace_id=workspace_id, root=root, result=LoadResult())
     ws = str(workspace_id)
     con.execute(
         f"""
@@ -138,7 +171,7 @@ def load(
     twice = con.execute("SELECT count(mkey) - count(DISTINCT mkey) FROM batch").fetchall()[0][0]
     total = _count(con, "batch")
     if total == 0:
-        return result
+        return plan
     if twice:  # the same messageId twice in one batch: keep the first
         con.execute(
             "DELETE FROM batch WHERE mkey IS NOT NULL AND seq NOT IN "
@@ -146,17 +179,40 @@ def load(
         ).fetchall()
     if register_since is not None:
         _drop_stored(session, con, workspace_id, root, register_since)
-    _drop_loaded(session, con, register_since)
+    plan.keys = _drop_loaded(session, con, register_since)
     loaded = _count(con, "batch")
-    result.duplicates = total - loaded
+    plan.result.duplicates = total - loaded
     if loaded == 0:
-        return result
+        return plan
     rules = profiles.get_rules(session, workspace_id)
-    result.profiles_touched = _resolve(session, con, workspace_id, rules, cache)
-    result.files = _write_files(session, con, workspace_id, root)
-    result.loaded = loaded
-    result.per_workspace[workspace_id] = loaded
-    return result
+    plan.resolution = _resolve(session, con, workspace_id, rules, cache)
+    plan.result.profiles_touched = plan.resolution.touched
+    plan.result.loaded = loaded
+    plan.result.per_workspace[workspace_id] = loaded
+    return plan
+
+
+def write(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """Write the batch's event files (invisible until :func:`commit` registers them)."""
+    if plan.resolution is not None:
+        plan.files = _write_files(con, plan.workspace_id, plan.root)
+        plan.result.files = len(plan.files)
+
+
+def commit(session: Session, plan: Plan, *, cache: profiles.ResolveCache | None = None) -> None:
+    """Write what :func:`prepare` decided; visible when the caller's transaction commits."""
+    if plan.keys:
+        stored = claim_keys(session, plan.keys)
+        if len(stored) != len(plan.keys):
+            raise LoadConflict("message ids were loaded by someone else meanwhile")
+    if plan.resolution is not None:
+        profiles.apply_resolution(session, plan.workspace_id, plan.resolution, cache=cache)
+    for stats in plan.files:
+        eventstore.register(session, plan.workspace_id, plan.root, stats)
+
+
+class LoadConflict(Exception):
+    """What a batch was prepared against changed before its commit; it is loaded again."""
 
 
 # -- 1. messages already loaded ---------------------------------------------------------------
@@ -189,7 +245,10 @@ def _drop_stored(
     ).fetchall()
 
 
-def _drop_loaded(session: Session, con: duckdb.DuckDBPyConnection, since: datetime | None) -> None:
+def _drop_loaded(
+    session: Session, con: duckdb.DuckDBPyConnection, since: datetime | None
+) -> list[str]:
+    """Drop messages whose key the register holds; returns the keys to record."""
     recent = "" if since is None else " AND timestamp >= ?"
     table = con.sql(
         f"SELECT mkey FROM batch WHERE mkey IS NOT NULL{recent}",  # noqa: S608
@@ -197,17 +256,34 @@ def _drop_loaded(session: Session, con: duckdb.DuckDBPyConnection, since: dateti
     ).to_arrow_table()
     keys: list[str] = table.column("mkey").to_pylist() if table is not None else []
     if not keys:
-        return
-    fresh = claim_keys(session, keys)
-    if len(fresh) == len(keys):
-        return
-    con.register("fresh_keys", pa.table({"mkey": pa.array(fresh, pa.string())}))
+        return []
+    known = known_keys(session, keys)
+    if not known:
+        return keys
+    con.register("known_keys", pa.table({"mkey": pa.array(sorted(known), pa.string())}))
     con.execute(
         f"DELETE FROM batch WHERE mkey IS NOT NULL{recent} "  # noqa: S608
-        "AND mkey NOT IN (SELECT mkey FROM fresh_keys)",
+        "AND mkey IN (SELECT mkey FROM known_keys)",
         [since] if since is not None else [],
     ).fetchall()
-    con.unregister("fresh_keys")
+    con.unregister("known_keys")
+    return [k for k in keys if k not in known]
+
+
+def known_keys(session: Session, keys: list[str]) -> set[str]:
+    """The keys among ``keys`` that the register holds (one statement)."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = text(
+            "SELECT encode(key, 'hex') FROM ingest_message WHERE key IN "
+            "(SELECT decode(k, 'hex') FROM unnest(CAST(:keys AS text[])) AS k)"
+        )
+        params: dict[str, Any] = {"keys": keys}
+    else:
+        statement = text(
+            "SELECT key FROM ingest_message WHERE key IN (SELECT value FROM json_each(:keys))"
+        )
+        params = {"keys": orjson.dumps(keys).decode()}
+    return set(session.execute(statement, params).scalars())
 
 
 def claim_keys(session: Session, keys: list[str]) -> list[str]:
@@ -243,7 +319,7 @@ def _resolve(
     workspace_id: uuid.UUID,
     rules: IdentityRules,
     cache: profiles.ResolveCache | None,
-) -> int:
+) -> profiles.Resolution:
     normalise = Normaliser(rules)
     # Messages without traits or extra identifiers resolve once per (user id, anonymous id)
     # pair; an import also skips pairs an earlier chunk already resolved (``known_pairs``).
@@ -299,7 +375,10 @@ def _resolve(
     for x in extras:
         work.append((x["seq"], observe_row(x, normalise, rules), None))
     work.sort(key=lambda item: item[0])
-    profile_ids = profiles.resolve(session, workspace_id, [w[1] for w in work], rules, cache=cache)
+    resolution = profiles.plan_resolution(
+        session, workspace_id, [w[1] for w in work], rules, cache=cache
+    )
+    profile_ids = resolution.profile_ids
     gmap: dict[str, list[Any]] = {name: [] for name in _GMAP.names}
     xmap: dict[str, list[Any]] = {name: [] for name in _XMAP.names}
     for (seq, _, pair_key), profile_id in zip(work, profile_ids, strict=True):
@@ -325,7 +404,7 @@ def _resolve(
         LEFT JOIN known_pairs AS k ON NOT b.extra AND k.pair_key = b.pair_key
         """
     ).fetchall()
-    return len(set(profile_ids))
+    return resolution
 
 
 _GMAP = pa.schema([("pair_key", pa.string()), ("profile_id", pa.string())])
@@ -397,8 +476,8 @@ def observe_row(row: dict[str, Any], normalise: Normaliser, rules: IdentityRules
 
 
 def _write_files(
-    session: Session, con: duckdb.DuckDBPyConnection, workspace_id: uuid.UUID, root: Path
-) -> int:
+    con: duckdb.DuckDBPyConnection, workspace_id: uuid.UUID, root: Path
+) -> list[store.FileStats]:
     paths = ", ".join(f"'$.{p}'" for p in _CONTEXT_PATHS.values())
     names = list(_CONTEXT_PATHS)
     context_columns = []
@@ -426,7 +505,7 @@ def _write_files(
             f"COPY ({select}) TO '{staging}' "
             "(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
         )
-        written = 0
+        written: list[store.FileStats] = []
         touched: list[Path] = []
         for month_dir in sorted(staging.iterdir()):
             period = date.fromisoformat(month_dir.name.removeprefix("month=") + "-01")
@@ -436,8 +515,7 @@ def _write_files(
                 touched.append(target.parent)
                 _fsync(part)
                 part.replace(target)
-                eventstore.register(session, workspace_id, root, store.file_stats(target))
-                written += 1
+                written.append(store.file_stats(target))
         _fsync_dirs([*dict.fromkeys(touched), root / f"workspace={workspace_id}"])
         return written
     finally:

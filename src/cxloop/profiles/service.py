@@ -94,6 +94,18 @@ class ResolveCache:
     touched: set[uuid.UUID] = field(default_factory=set)
 
 
+@dataclass
+class Resolution:
+    """Identity decisions for a batch, made from the database but not yet written to it."""
+
+    resolver: Resolver
+    profile_ids: list[uuid.UUID]
+
+    @property
+    def touched(self) -> int:
+        return len(set(self.profile_ids))
+
+
 def resolve(
     session: Session,
     workspace_id: uuid.UUID,
@@ -107,17 +119,43 @@ def resolve(
     A handful of queries per call, whatever the number of observations: the loader calls
     this once per micro-batch.
     """
+    resolution = plan_resolution(session, workspace_id, observations, rules, cache=cache)
+    apply_resolution(session, workspace_id, resolution, cache=cache)
+    return resolution.profile_ids
+
+
+def plan_resolution(
+    session: Session,
+    workspace_id: uuid.UUID,
+    observations: Sequence[Observation],
+    rules: IdentityRules,
+    *,
+    cache: ResolveCache | None = None,
+) -> Resolution:
+    """Decide the profile of each observation, reading the database but writing nothing.
+
+    Nothing else may change identities before :func:`apply_resolution` (the loader lease).
+    """
     owners = cache.owners if cache is not None else {}
     profiles = cache.profiles if cache is not None else {}
     _load_state(session, workspace_id, observations, owners, profiles)
     resolver = Resolver(rules, owners, profiles, stats=cache is None)
-    result = [resolver.resolve(obs) for obs in observations]
-    _apply(session, workspace_id, resolver)
+    return Resolution(resolver, [resolver.resolve(obs) for obs in observations])
+
+
+def apply_resolution(
+    session: Session,
+    workspace_id: uuid.UUID,
+    resolution: Resolution,
+    *,
+    cache: ResolveCache | None = None,
+) -> None:
+    """Write new and changed profiles, identities and merges."""
+    _apply(session, workspace_id, resolution.resolver)
     if cache is not None:
-        for state in profiles.values():
+        for state in resolution.resolver.profiles.values():
             state.is_new = state.changed = False
-        cache.touched.update(result)
-    return result
+        cache.touched.update(resolution.profile_ids)
 
 
 def _load_state(
