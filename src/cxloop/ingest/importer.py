@@ -287,7 +287,7 @@ class _Import:
         self.received_at = now.isoformat()
         # messages of the de-duplication window also go into the register the API uses
         self.register_since = now - timedelta(days=register_days)
-        self.holder = f"import:{uuid.uuid4().hex[:12]}"
+        self.holder = lease.holder_id(f"import-{uuid.uuid4().hex[:8]}")
         self.cache = profiles.ResolveCache()
         self.rejected: BinaryIO | None = None
         self.holding = False

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "ingest.loader"
 # Held from reading a batch to committing it, and by an import from start to end (renewed
 # with every chunk); a loader that dies without releasing it blocks others until it expires.
-LEASE_TTL = timedelta(minutes=1)
+LEASE_TTL = timedelta(seconds=30)
 
 
 def lines_table(lines: Sequence[bytes], first_seq: int = 1) -> pa.Table:
