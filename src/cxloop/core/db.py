@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, Table, Uuid, create_engine, event
-from sqlalchemy.engine import URL, Dialect, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -98,7 +98,13 @@ def _sqlite_begin(conn: Any) -> None:
     # IMMEDIATE: a deferred transaction that reads and then writes fails at once with
     # "database is locked" when another writer committed in between (WAL cannot upgrade a
     # stale snapshot); taking the write lock up front makes it wait for busy_timeout instead.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")  # a reader in WAL mode: no lock, sees one snapshot
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "cxloop_read_only"
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -130,6 +136,20 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction that only reads: on SQLite it takes no write lock (it would otherwise,
+    see ``_sqlite_begin``), so long reads do not keep writers waiting. Rolled back at the end.
+    """
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The one transaction owner outside requests: commit on success, roll back on error."""
     session = factory()
@@ -157,9 +177,18 @@ def bulk_write(
     types as the ORM would use (UUIDs, UTC times, JSON), but without the ORM's per-row
     bookkeeping, which costs several times the database's own work.
     """
-    if not rows:
-        return
-    connection = session.connection()
+    if rows:
+        write_rows(session.connection(), table, rows, key=key)
+
+
+def write_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: str | None = None,
+) -> None:
+    """:func:`bulk_write` on a plain connection (for threads that own one)."""
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     names = list(rows[0].keys())

@@ -15,14 +15,17 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from cxloop.core.db import transaction
+from cxloop.core.db import write_rows
 from cxloop.models import InboxBatch
 
 log = logging.getLogger(__name__)
+_INBOX = cast(Table, InboxBatch.__table__)
 
 # Set after every commit, so a loader in the same process starts at once instead of polling.
 written = threading.Event()
@@ -54,6 +57,7 @@ def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
 class InboxWriter:
     def __init__(self, factory: sessionmaker[Session], *, max_group: int = 512) -> None:
         self.factory = factory
+        self.engine: Engine = factory.kw["bind"]
         self.max_group = max_group
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -104,9 +108,12 @@ class InboxWriter:
     def _commit(self, group: list[_Pending]) -> None:
         error: BaseException | None = None
         try:
-            with transaction(self.factory) as session:
-                session.execute(
-                    insert(InboxBatch),
+            # a plain connection, not a session: this thread shares the GIL with the requests,
+            # and an ORM session's bookkeeping would cost more than the insert itself
+            with self.engine.begin() as connection:
+                write_rows(
+                    connection,
+                    _INBOX,
                     [
                         {
                             "workspace_id": p.workspace_id,

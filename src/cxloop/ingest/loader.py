@@ -25,8 +25,8 @@ import pyarrow as pa
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cxloop.core.db import transaction
-from cxloop.ingest import pipeline, sqlnorm
+from cxloop.core.db import read_transaction, transaction
+from cxloop.ingest import pipeline, spec, sqlnorm
 from cxloop.ingest.pipeline import LoadResult
 from cxloop.jobs import lease
 from cxloop.models import InboxBatch
@@ -59,7 +59,7 @@ def prepare_payloads(
     root: Path,
 ) -> pipeline.Plan:
     """Plan the load of inbox payloads (JSON lines of validated events) of one workspace."""
-    lines = [line for payload in payloads for line in payload.split(b"\n") if line]
+    lines = [line for payload in payloads for line in spec.payload_lines(payload)]
     con.register("lines", lines_table(lines))
     sqlnorm.from_events(con, "lines", "norm")
     return pipeline.prepare(session, con, workspace_id, root)
@@ -91,7 +91,7 @@ def load_inbox_once(
     connections: list[duckdb.DuckDBPyConnection] = []
     try:
         plans = []
-        with transaction(factory) as session:  # reads only
+        with read_transaction(factory) as session:
             grouped: dict[uuid.UUID, list[bytes]] = defaultdict(list)
             for _, workspace_id, payload in rows:
                 grouped[workspace_id].append(payload)

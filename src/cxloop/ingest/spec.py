@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import zlib
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -319,9 +320,15 @@ _event_decoder = msgspec.json.Decoder(Event)
 
 
 def pack_events(events: list[Event]) -> bytes:
-    """The inbox payload: one JSON object per line, which the loader reads in DuckDB."""
-    return b"\n".join(_event_encoder.encode(e) for e in events)
+    """The inbox payload: one JSON object per line, which the loader reads in DuckDB,
+    deflated (level 1): a fifth of the bytes to write and fsync before the answer, for
+    about 0.1 ms of CPU per 100 events."""
+    return zlib.compress(b"\n".join(_event_encoder.encode(e) for e in events), 1)
+
+
+def payload_lines(payload: bytes) -> list[bytes]:
+    return [line for line in zlib.decompress(payload).split(b"\n") if line]
 
 
 def unpack_events(payload: bytes) -> list[Event]:
-    return [_event_decoder.decode(line) for line in payload.split(b"\n") if line]
+    return [_event_decoder.decode(line) for line in payload_lines(payload)]
