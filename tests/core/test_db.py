@@ -1,10 +1,12 @@
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from cxloop.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from cxloop.core.ids import uuid7
 from cxloop.models import Workspace
 from tests.fixtures.factories import make_workspace
@@ -40,3 +42,18 @@ def test_uuid7_is_time_ordered_and_version_7() -> None:
     assert all(i.version == 7 for i in ids)
     assert len(set(ids)) == 200
     assert ids == sorted(ids)  # strictly in creation order, also within one millisecond
+
+
+def test_a_read_transaction_does_not_block_writers_on_sqlite(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+    with read_transaction(factory) as reader:
+        assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        with transaction(factory) as writer:  # would wait for busy_timeout, then fail
+            writer.execute(text("INSERT INTO t VALUES (1)"))
+        assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0  # its snapshot
+    with read_transaction(factory) as reader:
+        assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    engine.dispose()

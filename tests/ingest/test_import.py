@@ -89,19 +89,20 @@ GOOD = [
 def test_json_lines_import_rejects_bad_rows_and_keeps_good_ones(
     env: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    rows: list[Any] = [*GOOD, b"{broken", {"type": "track", "userId": "u2"}, {"type": "page"}]
+    rows: list[Any] = [*GOOD, b"", b"{broken", {"type": "track", "userId": "u2"}, {"type": "page"}]
     source = write_jsonl(tmp_path / "events.jsonl", rows)
     result = cli("import", "events", str(source), "--workspace", "shop")
     assert "3 events imported" in result.stdout
     assert "3 rejected" in result.stdout
+    assert "(6 rows read)" in result.stdout
     rejected = [
         orjson.loads(x)
         for x in (tmp_path / "events.jsonl.rejected.jsonl").read_bytes().splitlines()
     ]
     assert [(r["line"], r["loc"], r["error"]) for r in rejected] == [
-        (4, [], "not valid JSON"),
-        (5, ["event"], "required for track: the name of the event"),
-        (6, ["userId"], "every message needs a userId or an anonymousId"),
+        (5, [], "not valid JSON"),  # line 4 is blank: not a row
+        (6, ["event"], "required for track: the name of the event"),
+        (7, ["userId"], "every message needs a userId or an anonymousId"),
     ]
     events = stored(env, tmp_path)
     assert [e["type"] for e in events] == ["identify", "track", "page"]

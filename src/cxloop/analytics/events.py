@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,13 +139,20 @@ def partition_dir(root: Path, workspace_id: str, month: str) -> Path:
 # -- reading ---------------------------------------------------------------------------------
 
 _local = threading.local()
+MEMORY_LIMIT = "384MB"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection of this thread that never tries to download an extension."""
+    """A DuckDB connection of this thread that never tries to download an extension.
+
+    Its memory is capped: DuckDB would otherwise keep up to 80% of the machine for its
+    buffers, beside the API or an import in the same process. Larger work spills to disk.
+    """
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
-        con = duckdb.connect(config={"autoinstall_known_extensions": False})
+        con = duckdb.connect(
+            config={"autoinstall_known_extensions": False, "memory_limit": MEMORY_LIMIT}
+        )
         con.execute("SET autoload_known_extensions = false")
         con.execute("SET TimeZone = 'UTC'")
         _local.con = con
@@ -192,6 +199,36 @@ def query(
         con.close()
 
 
+def iter_query(
+    files: Sequence[str | Path],
+    merge_map: Mapping[str, str],
+    sql: str,
+    params: Sequence[Any] = (),
+    batch_rows: int = 20_000,
+) -> Iterator[dict[str, Any]]:
+    """:func:`query`, a batch of rows at a time: for results too large to hold at once."""
+    source, source_params = _source(files)
+    mapping = pa.table(
+        {
+            "from_id": pa.array(list(merge_map.keys()), pa.string()),
+            "into_id": pa.array(list(merge_map.values()), pa.string()),
+        }
+    )
+    full = (
+        "WITH events AS (SELECT e.*, coalesce(m.into_id, e.profile_id) AS customer_id "  # noqa: S608
+        f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id) {sql}"
+    )
+    con = connect().cursor()
+    try:
+        con.register("merge_map", mapping)
+        con.register("empty_events", SCHEMA.empty_table())
+        reader = con.sql(full, params=[*source_params, *params]).to_arrow_reader(batch_rows)
+        for batch in reader:
+            yield from batch.to_pylist()
+    finally:
+        con.close()
+
+
 def count_customers(files: Sequence[str | Path], merge_map: Mapping[str, str]) -> int:
     rows = query(files, merge_map, "SELECT count(DISTINCT customer_id) AS n FROM events")
     return int(rows[0]["n"])
@@ -199,9 +236,9 @@ def count_customers(files: Sequence[str | Path], merge_map: Mapping[str, str]) -
 
 def customer_stats(
     files: Sequence[str | Path], merge_map: Mapping[str, str]
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Per customer: events, first and last seen, counts by type and by channel."""
-    return query(
+    return iter_query(
         files,
         merge_map,
         "SELECT customer_id, count(*) AS events, min(timestamp) AS first_seen, "

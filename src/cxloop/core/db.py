@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,9 +166,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def bulk_write(
     session: Session,
     table: Table,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     *,
     key: str | None = None,
+    slice_size: int = 5000,
 ) -> None:
     """INSERT ``rows`` into ``table`` (or, with ``key``, UPDATE the rows whose ``key`` column
     matches) with one driver-level executemany.
@@ -177,8 +178,20 @@ def bulk_write(
     types as the ORM would use (UUIDs, UTC times, JSON), but without the ORM's per-row
     bookkeeping, which costs several times the database's own work.
     """
-    if rows:
-        write_rows(session.connection(), table, rows, key=key)
+    # slices bound the memory a batch of 100,000 rows would otherwise take at once
+    for part in _slices(rows, slice_size):
+        write_rows(session.connection(), table, part, key=key)
+
+
+def _slices(rows: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    part: list[Any] = []
+    for row in rows:
+        part.append(row)
+        if len(part) >= size:
+            yield tuple(part)
+            part = []
+    if part:
+        yield tuple(part)
 
 
 def write_rows(

@@ -61,8 +61,32 @@ class ImportReport:
     rejected_path: Path | None = None
 
 
-# A chunk of input: (number of the first row, raw JSON lines). Line numbers follow the file.
-Chunk = tuple[list[int], list[bytes]]
+@dataclass
+class Chunk:
+    """Whole lines of JSON (each ending in a newline), kept as one block of bytes: a list of
+    200,000 small bytes objects would cost several times the memory and time."""
+
+    data: bytes
+    lines: int
+    first_line: int = 1  # line number of the first line in the input file
+    # explicit numbers of the input rows (CSV, Parquet); None: first_line, first_line + 1, ...
+    numbers: list[int] | None = None
+
+    def number(self, index: int) -> int:
+        return self.numbers[index] if self.numbers is not None else self.first_line + index
+
+
+def join(chunks: list[Chunk]) -> Chunk:
+    if len(chunks) == 1:
+        return chunks[0]
+    explicit = any(c.numbers is not None for c in chunks)
+    numbers = [c.number(i) for c in chunks for i in range(c.lines)] if explicit else None
+    return Chunk(
+        b"".join(c.data for c in chunks),
+        sum(c.lines for c in chunks),
+        chunks[0].first_line,
+        numbers,
+    )
 
 
 def detect_format(path: Path) -> Format:
@@ -98,17 +122,19 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
 # -- readers: chunks of JSON lines with their line numbers ----------------------------------
 
 
-def read_jsonl(handle: BinaryIO, chunk_bytes: int = 32 << 20) -> Iterator[Chunk]:
-    number = 0
+def read_jsonl(handle: BinaryIO, chunk_bytes: int = 16 << 20) -> Iterator[Chunk]:
+    first = 1
     while True:
-        lines = handle.readlines(chunk_bytes)
-        if not lines:
+        data = handle.read(chunk_bytes)
+        if not data:
             return
-        numbers = list(range(number + 1, number + 1 + len(lines)))
-        number += len(lines)
-        kept = [(n, line.rstrip(b"\r\n")) for n, line in zip(numbers, lines, strict=True)]
-        kept = [(n, line) for n, line in kept if line.strip()]
-        yield [n for n, _ in kept], [line for _, line in kept]
+        if not data.endswith(b"\n"):
+            data += handle.readline()  # up to the end of the line
+            if not data.endswith(b"\n"):
+                data += b"\n"
+        count = data.count(b"\n")
+        yield Chunk(data, count, first)
+        first += count
 
 
 def _scalar(text: str) -> Any:
@@ -181,10 +207,10 @@ def _records_to_chunks(
         message = record_to_message(record, mapping, default_type, default_event)
         lines.append(_json.encode(_plain(message)))
         if len(lines) >= size:
-            yield numbers, lines
+            yield Chunk(b"\n".join(lines) + b"\n", len(lines), numbers[0], numbers)
             numbers, lines = [], []
     if lines:
-        yield numbers, lines
+        yield Chunk(b"\n".join(lines) + b"\n", len(lines), numbers[0], numbers)
 
 
 def read_csv(
@@ -235,7 +261,7 @@ def run(
     rejected_path: Path,
     temp_dir: Path,
     register_days: int = 7,
-    chunk_size: int = 250_000,
+    chunk_size: int = 200_000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate and load the rows of ``chunks``, one transaction per ``chunk_size`` rows;
@@ -246,19 +272,19 @@ def run(
     statistics are computed once at the end from the event store.
     """
     job = _Import(factory, workspace_id, root, rejected_path, temp_dir, register_days)
-    numbers: list[int] = []
-    lines: list[bytes] = []
+    pending: list[Chunk] = []
+    waiting = 0
     try:
-        for chunk_numbers, chunk_lines in chunks:
-            numbers.extend(chunk_numbers)
-            lines.extend(chunk_lines)
-            if len(lines) >= chunk_size:
-                job.load(numbers, lines)
-                numbers, lines = [], []
+        for chunk in chunks:
+            pending.append(chunk)
+            waiting += chunk.lines
+            if waiting >= chunk_size:
+                job.load(join(pending))
+                pending, waiting = [], 0
             if progress is not None:
-                progress(job.report.rows + len(lines))
-        if lines:
-            job.load(numbers, lines)
+                progress(job.report.rows + waiting)
+        if pending:
+            job.load(join(pending))
         job.finish()
         if progress is not None:
             progress(job.report.rows)
@@ -294,13 +320,13 @@ class _Import:
         # one DuckDB connection for the whole import: it remembers resolved identifier pairs
         self.con = pipeline.connect(temp_dir)
 
-    def load(self, numbers: list[int], lines: list[bytes]) -> None:
+    def load(self, chunk: Chunk) -> None:
         con = self.con
-        self._normalise(con, lines)
-        self._write_rejected(con, numbers, lines)
+        rows = self._normalise(con, chunk)
+        self._write_rejected(con, chunk)
         with transaction(self.factory) as session:
             self._hold(session)
-            result = pipeline.load(
+            plan = pipeline.prepare(
                 session,
                 con,
                 self.workspace_id,
@@ -308,45 +334,55 @@ class _Import:
                 cache=self.cache,
                 register_since=self.register_since,
             )
-        sqlnorm.discard(con)
-        self.report.rows += len(lines)
+            sqlnorm.discard(con)  # the batch is materialised: free the parsed chunk first
+            pipeline.write(con, plan)
+            pipeline.commit(session, plan, cache=self.cache)
+        result = plan.result
+        self.report.rows += rows
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates
         self.report.files += result.files
 
-    def _normalise(self, con: duckdb.DuckDBPyConnection, lines: list[bytes]) -> None:
-        parsed = False
-        if max(map(len, lines)) <= spec.MAX_EVENT_BYTES:
-            self.temp_dir.mkdir(parents=True, exist_ok=True)
-            path = self.temp_dir / f"import-{uuid.uuid4().hex}.jsonl"
-            try:
-                path.write_bytes(b"\n".join(lines) + b"\n")
-                sqlnorm.parse_file(con, str(path))
-                parsed = sqlnorm.check(con) == len(lines) and sqlnorm.empty_rows(con) == 0
-            finally:
-                path.unlink(missing_ok=True)
-            if not parsed:
-                sqlnorm.discard(con)
-        if not parsed:  # a line DuckDB could not read (or too big): each line on its own
-            con.register("lines", loader.lines_table(lines))
-            sqlnorm.parse_lines(con, "lines")
-            sqlnorm.check(con)
+    def _normalise(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> int:
+        """``_checked`` for the chunk (``seq`` is the line index plus one); returns the
+        number of rows (blank lines are none)."""
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        path = self.temp_dir / f"import-{uuid.uuid4().hex}.jsonl"
+        try:
+            path.write_bytes(chunk.data)
+            sqlnorm.parse_file(con, str(path))
+            # DuckDB's reader skips blank lines and turns broken ones into empty rows: then
+            # the row numbers no longer match the lines, and each line is read on its own
+            rows = sqlnorm.check(con)
+            parsed = rows == chunk.lines and sqlnorm.empty_rows(con) == 0
+            parsed = parsed and sqlnorm.longest(con) <= spec.MAX_EVENT_BYTES - 2048
+        finally:
+            path.unlink(missing_ok=True)
+        if not parsed:
+            sqlnorm.discard(con)
+            lines = chunk.data.split(b"\n")[: chunk.lines]
+            con.register("lines", loader.lines_table([x.rstrip(b"\r") for x in lines]))
+            sqlnorm.parse_lines(con, "lines", skip_blank=True)
+            rows = sqlnorm.check(con)
             con.unregister("lines")
         sqlnorm.finish(con, "norm", "bad", self.received_at)
+        return rows
 
-    def _write_rejected(
-        self, con: duckdb.DuckDBPyConnection, numbers: list[int], lines: list[bytes]
-    ) -> None:
+    def _write_rejected(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> None:
         bad = con.sql("SELECT seq, loc, reason FROM bad ORDER BY seq").to_arrow_table()
-        for row in bad.to_pylist() if bad is not None else []:
+        rows = bad.to_pylist() if bad is not None else []
+        if not rows:
+            return
+        lines = chunk.data.split(b"\n")
+        if self.rejected is None:
+            self.rejected = self.rejected_path.open("wb")
+        for row in rows:
             index = row["seq"] - 1
-            if self.rejected is None:
-                self.rejected = self.rejected_path.open("wb")
             entry = {
-                "line": numbers[index],
+                "line": chunk.number(index),
                 "loc": [row["loc"]] if row["loc"] else [],
                 "error": row["reason"],
-                "row": lines[index][:4000].decode("utf-8", "replace"),
+                "row": lines[index][:4000].rstrip(b"\r").decode("utf-8", "replace"),
             }
             self.rejected.write(_json.encode(entry) + b"\n")
             self.report.rejected += 1

@@ -228,7 +228,7 @@ _DERIVED = """
 """
 
 
-def parse_lines(con: duckdb.DuckDBPyConnection, source: str) -> None:
+def parse_lines(con: duckdb.DuckDBPyConnection, source: str, *, skip_blank: bool = False) -> None:
     """The view ``_parsed`` over ``source(seq, line)``: every line on its own, so a line that
     is not JSON, not an object or too large is reported, never skipped."""
     paths = ", ".join(f"'$.{f}'" for f in _RAW_FIELDS)
@@ -246,7 +246,7 @@ def parse_lines(con: duckdb.DuckDBPyConnection, source: str) -> None:
                        CASE WHEN ok THEN json_type(line) = 'OBJECT' ELSE false END AS is_object,
                        CASE WHEN ok THEN json_extract_string(line, [{paths}]) END AS v,
                        CASE WHEN ok THEN json_type(line, [{paths}]) END AS t
-                FROM {source}
+                FROM {source} {"WHERE trim(line) <> ''" if skip_blank else ""}
             )
         )
         """,  # noqa: S608 (names and paths are this module's constants)
@@ -303,6 +303,13 @@ def check(con: duckdb.DuckDBPyConnection) -> int:
     _run(con, checked + " FROM _parsed")
     _run(con, "DROP VIEW _parsed")
     return int(con.execute("SELECT count(*) FROM _checked").fetchall()[0][0])
+
+
+def longest(con: duckdb.DuckDBPyConnection) -> int:
+    """Bytes of the longest message of ``_checked`` (the file path cannot check the limit
+    per line, so a chunk with a message over it is read line by line)."""
+    fields = " + ".join(f"coalesce(strlen(CAST({_col(f)} AS VARCHAR)), 0)" for f in _RAW_FIELDS)
+    return int(con.execute(f"SELECT coalesce(max({fields}), 0) FROM _checked").fetchall()[0][0])  # noqa: S608
 
 
 def empty_rows(con: duckdb.DuckDBPyConnection) -> int:

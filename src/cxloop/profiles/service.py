@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -247,33 +247,43 @@ def _profile_values(state: ProfileState, now: datetime, stats: bool) -> dict[str
     }
 
 
+def _changed_values(state: ProfileState, now: datetime, stats: bool) -> dict[str, Any]:
+    values = _profile_values(state, now, stats=stats)
+    values["id"] = state.id
+    if state.merged_into is None:
+        del values["merged_at"]
+    return values
+
+
 def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> None:
     now = utcnow()
-    new_rows, changed_rows = [], []
-    for state in resolver.profiles.values():
-        if state.is_new:
-            values = _profile_values(state, now, stats=True)
-            values.update(id=state.id, workspace_id=workspace_id, created_at=now)
-            new_rows.append(values)
-        elif state.changed:
-            values = _profile_values(state, now, stats=resolver.stats)
-            values["id"] = state.id
-            if state.merged_into is None:
-                del values["merged_at"]
-            changed_rows.append(values)
-    bulk_write(session, _PROFILE, new_rows)
-    for has_merge in (False, True):  # executemany needs the same columns in every row
+    states = resolver.profiles.values()
+    bulk_write(
+        session,
+        _PROFILE,
+        (
+            _profile_values(p, now, stats=True)
+            | {"id": p.id, "workspace_id": workspace_id, "created_at": now}
+            for p in states
+            if p.is_new
+        ),
+    )
+    for merged in (False, True):  # executemany needs the same columns in every row
         bulk_write(
             session,
             _PROFILE,
-            [r for r in changed_rows if ("merged_at" in r) == has_merge],
+            (
+                _changed_values(p, now, resolver.stats)
+                for p in states
+                if p.changed and not p.is_new and (p.merged_into is not None) == merged
+            ),
             key="id",
         )
     if resolver.new_identities:
         bulk_write(
             session,
             _IDENTITY,
-            [
+            (
                 {
                     "id": uuid.uuid4(),
                     "workspace_id": workspace_id,
@@ -284,7 +294,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
                     "created_at": now,
                 }
                 for n in resolver.new_identities
-            ],
+            ),
         )
     for merge in resolver.merges:
         session.execute(
@@ -303,7 +313,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
         bulk_write(
             session,
             _MERGE,
-            [
+            (
                 {
                     "id": uuid.uuid4(),
                     "workspace_id": workspace_id,
@@ -316,7 +326,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
                     "created_at": _dt(m.timestamp) or now,
                 }
                 for m in resolver.merges
-            ],
+            ),
         )
 
 
@@ -532,12 +542,15 @@ def recompute_stats(
     mapping = merge_map(session, workspace_id)
     wanted = None if only is None else {mapping.get(str(p), str(p)) for p in only}
     now = utcnow()
-    rows = []
-    for stat in store.customer_stats(files, mapping):
-        if wanted is not None and stat["customer_id"] not in wanted:
-            continue
-        rows.append(
-            {
+    written = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for stat in store.customer_stats(files, mapping):
+            if wanted is not None and stat["customer_id"] not in wanted:
+                continue
+            written += 1
+            yield {
                 "id": uuid.UUID(stat["customer_id"]),
                 "event_count": stat["events"],
                 "first_seen_at": stat["first_seen"],
@@ -546,7 +559,7 @@ def recompute_stats(
                 "channels": dict(stat["channels"]),
                 "updated_at": now,
             }
-        )
+
     # ids come from this workspace's own files and merge map
-    bulk_write(session, _PROFILE, rows, key="id")
-    return len(rows)
+    bulk_write(session, _PROFILE, rows(), key="id")
+    return written
