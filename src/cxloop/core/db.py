@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, Uuid, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, Table, Uuid, any_, bindparam, create_engine, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from cxloop.core.ids import uuid7
@@ -234,3 +236,16 @@ def write_rows(
         return out if named else tuple(out[n] for n in order)
 
     connection.exec_driver_sql(sql, [convert(r) for r in rows])
+
+
+def among(
+    session: Session, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values`` for thousands of values.
+
+    On PostgreSQL the values go as one array (``= ANY(:array)``): an ``IN`` list of 2,000
+    parameters becomes a prepared statement with a generic plan that may scan the table.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -18,7 +18,7 @@ from cxloop.accounts.service import record_audit
 from cxloop.analytics import events as store
 from cxloop.analytics.events import TimelineFilter
 from cxloop.core.actors import Actor
-from cxloop.core.db import bulk_write
+from cxloop.core.db import among, bulk_write
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
 from cxloop.models import Identity, IdentityRuleSet, Profile, ProfileMerge
@@ -182,7 +182,7 @@ def _load_state(
                 select(_IDENTITY.c.value, _IDENTITY.c.profile_id).where(
                     _IDENTITY.c.workspace_id == workspace_id,
                     _IDENTITY.c.kind == kind,
-                    _IDENTITY.c.value.in_(chunk),
+                    among(session, _IDENTITY.c.value, chunk),
                 )
             )
             for value, profile_id in rows:
@@ -201,7 +201,7 @@ def _load_state(
                 columns.channels,
                 columns.counters,
                 columns.event_count,
-            ).where(columns.id.in_(chunk))
+            ).where(among(session, columns.id, chunk))
         )
         for row in rows:
             profiles[row.id] = ProfileState(
@@ -219,7 +219,7 @@ def _load_state(
             )
         held = session.execute(
             select(_IDENTITY.c.kind, _IDENTITY.c.value, _IDENTITY.c.profile_id).where(
-                _IDENTITY.c.profile_id.in_(chunk)
+                among(session, _IDENTITY.c.profile_id, chunk)
             )
         )
         for kind, value, profile_id in held:
