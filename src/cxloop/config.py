@@ -75,7 +75,9 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="Seconds the loader waits when the inbox is empty."
     )
     loader_batch_events: int = Field(
-        default=20_000, ge=1, description="Most events the loader moves in one micro-batch."
+        default=100_000,
+        ge=1,
+        description="Most events the loader moves in one micro-batch (catches a backlog up fast).",
     )
     compaction_min_files: int = Field(
         default=8, ge=2, description="A day of a workspace with this many files is compacted."

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, Table, Uuid, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
@@ -207,7 +208,7 @@ def write_rows(
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     names = list(rows[0].keys())
-    processors = {n: table.c[n].type._cached_bind_processor(dialect) for n in names}
+    processors = {n: _fast_processor(table.c[n].type, dialect) for n in names}
     named = dialect.paramstyle in ("pyformat", "named")
 
     def mark(name: str) -> str:
@@ -236,6 +237,37 @@ def write_rows(
         return out if named else tuple(out[n] for n in order)
 
     connection.exec_driver_sql(sql, [convert(r) for r in rows])
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # the text UTCDateTime stores on SQLite, made by C code (isoformat), not a format string
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given for a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _uuid_hex(value: uuid.UUID | None) -> str | None:
+    return None if value is None else value.hex
+
+
+def _fast_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The bind processor of a column type, with C-speed versions of the three that bulk
+    loads spend most of their time in (times, UUIDs and JSON on SQLite; JSON anywhere)."""
+    if isinstance(column_type, JSON):
+        return _json_text
+    if dialect.name == "sqlite":
+        if isinstance(column_type, UTCDateTime):
+            return _sqlite_time
+        if isinstance(column_type, Uuid):
+            return _uuid_hex
+    processor: Callable[[Any], Any] | None = column_type._cached_bind_processor(dialect)
+    return processor
 
 
 def among(
