@@ -316,7 +316,6 @@ def _object(raw: msgspec.Raw, field: str) -> msgspec.Raw | msgspec.UnsetType:
 
 
 _event_encoder = msgspec.json.Encoder()
-_event_decoder = msgspec.json.Decoder(Event)
 
 
 def pack_events(events: list[Event]) -> bytes:
@@ -328,7 +327,3 @@ def pack_events(events: list[Event]) -> bytes:
 
 def payload_lines(payload: bytes) -> list[bytes]:
     return [line for line in zlib.decompress(payload).split(b"\n") if line]
-
-
-def unpack_events(payload: bytes) -> list[Event]:
-    return [_event_decoder.decode(line) for line in payload_lines(payload)]

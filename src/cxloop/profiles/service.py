@@ -369,16 +369,6 @@ def find_profile(
     return get_profile(session, workspace_id, profile_id)
 
 
-def identities_of(
-    session: Session, workspace_id: uuid.UUID, profile_id: uuid.UUID
-) -> Sequence[Identity]:
-    return session.scalars(
-        select(Identity)
-        .where(Identity.workspace_id == workspace_id, Identity.profile_id == profile_id)
-        .order_by(Identity.kind, Identity.created_at)
-    ).all()
-
-
 def merged_ids(session: Session, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> list[uuid.UUID]:
     """Every profile id that is now ``profile_id`` (itself first)."""
     rows = session.scalars(
@@ -387,20 +377,6 @@ def merged_ids(session: Session, workspace_id: uuid.UUID, profile_id: uuid.UUID)
         )
     ).all()
     return [profile_id, *rows]
-
-
-def merges_of(
-    session: Session, workspace_id: uuid.UUID, profile_ids: Sequence[uuid.UUID]
-) -> Sequence[ProfileMerge]:
-    """The merges that made this customer, oldest first: why these profiles are one."""
-    return session.scalars(
-        select(ProfileMerge)
-        .where(
-            ProfileMerge.workspace_id == workspace_id,
-            ProfileMerge.into_profile_id.in_(profile_ids),
-        )
-        .order_by(ProfileMerge.created_at, ProfileMerge.id)
-    ).all()
 
 
 def merge_map(session: Session, workspace_id: uuid.UUID) -> dict[str, str]:
