@@ -175,28 +175,9 @@ def query(
 
     ``events`` has every stored column plus ``customer_id``: the profile id mapped through
     ``merge_map`` (merged id -> survivor), so a customer merged after the fact counts once.
+    Zone-aware times come back as UTC datetimes (through Arrow, without pytz).
     """
-    source, source_params = _source(files)
-    mapping = pa.table(
-        {
-            "from_id": pa.array(list(merge_map.keys()), pa.string()),
-            "into_id": pa.array(list(merge_map.values()), pa.string()),
-        }
-    )
-    full = (
-        "WITH events AS (SELECT e.*, coalesce(m.into_id, e.profile_id) AS customer_id "  # noqa: S608
-        f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id) {sql}"
-    )
-    con = connect().cursor()
-    try:
-        con.register("merge_map", mapping)
-        con.register("empty_events", SCHEMA.empty_table())
-        table = con.sql(full, params=[*source_params, *params]).to_arrow_table()
-        # through Arrow: zone-aware times come back as datetime in UTC without pytz
-        rows: list[dict[str, Any]] = table.to_pylist() if table is not None else []
-        return rows
-    finally:
-        con.close()
+    return list(iter_query(files, merge_map, sql, params))
 
 
 def iter_query(
