@@ -38,25 +38,8 @@ NORM_COLUMNS = (
 
 # -- the inbox: events the API already normalised (spec.Event as JSON objects) --------------
 
-_EVENT_FIELDS = (
-    "message_id",
-    "generated_id",
-    "type",
-    "event",
-    "name",
-    "user_id",
-    "anonymous_id",
-    "previous_id",
-    "group_id",
-    "timestamp",
-    "received_at",
-    "original_timestamp",
-    "sent_at",
-    "channel",
-    "properties",
-    "traits",
-    "context",
-)
+# the fields of spec.Event carry the same names as the normalised columns (bar ``seq``)
+_EVENT_FIELDS = NORM_COLUMNS[1:]
 
 
 def from_events(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
