@@ -277,3 +277,7 @@ def _api_verdict(
         return spec.normalise(message, received_at=received, raw_size=len(line)), None
     except spec.MessageError as exc:
         return None, exc
+
+
+def test_the_inbox_events_carry_every_normalised_column() -> None:
+    assert set(spec.Event.__struct_fields__) == set(sqlnorm.NORM_COLUMNS) - {"seq"}
