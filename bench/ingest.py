@@ -314,6 +314,7 @@ class Connection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.sent_at = 0.0
+        self.idle_since = time.monotonic()
         self.tag = -1
 
     def send(self, data: bytes, tag: int = -1) -> None:
@@ -873,6 +874,12 @@ def _pace(spec: Paced, ready: Any, go: Any, start: Any, progress: Any) -> dict[s
     while time.monotonic() < begin + spec.duration + 60:
         now = time.monotonic()
         while k < total and now >= begin + k / spec.rate:
+            # uvicorn closes a connection idle for 5 s; a request sent just then would be reset
+            for conn in [c for c in idle if now - c.idle_since > 3]:
+                idle.remove(conn)
+                sel.unregister(conn.sock)
+                conn.close()
+                opened -= 1
             if not idle and opened < spec.max_connections:
                 conn = Connection(spec.port)
                 sel.register(conn.sock, selectors.EVENT_READ, conn)
@@ -910,6 +917,7 @@ def _pace(spec: Paced, ready: Any, go: Any, start: Any, progress: Any) -> dict[s
                 conn.close()
                 opened -= 1
             else:
+                conn.idle_since = time.monotonic()
                 idle.append(conn)
     return {
         "acks": acks,
