@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, select, update
+from sqlalchemy import Select, String, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from cxloop.accounts.service import record_audit
@@ -158,6 +159,29 @@ def apply_resolution(
         cache.touched.update(resolution.profile_ids)
 
 
+def _identity_lookup(
+    session: Session, workspace_id: uuid.UUID, kind: str, values: Sequence[str]
+) -> Select[str, uuid.UUID]:
+    """The owners of ``values``. On PostgreSQL the values are a table joined to the index:
+    before the statistics know how large ``identity`` has grown (a bulk import), a filter
+    ``value = ANY(...)`` is planned as a scan of every identity of the kind, seconds each."""
+    table = _IDENTITY
+    if session.get_bind().dialect.name != "postgresql":
+        return select(table.c.value, table.c.profile_id).where(
+            table.c.workspace_id == workspace_id, table.c.kind == kind, table.c.value.in_(values)
+        )
+    wanted = (
+        func.unnest(bindparam("values", list(values), type_=ARRAY(String())))
+        .table_valued("value")
+        .render_derived(name="wanted")
+    )
+    return (
+        select(table.c.value, table.c.profile_id)
+        .select_from(wanted.join(table, table.c.value == wanted.c.value))
+        .where(table.c.workspace_id == workspace_id, table.c.kind == kind)
+    )
+
+
 def _load_state(
     session: Session,
     workspace_id: uuid.UUID,
@@ -178,13 +202,7 @@ def _load_state(
     found: set[uuid.UUID] = set()
     for kind, values in by_kind.items():
         for chunk in _chunks(sorted(values)):
-            rows = session.execute(
-                select(_IDENTITY.c.value, _IDENTITY.c.profile_id).where(
-                    _IDENTITY.c.workspace_id == workspace_id,
-                    _IDENTITY.c.kind == kind,
-                    among(session, _IDENTITY.c.value, chunk),
-                )
-            )
+            rows = session.execute(_identity_lookup(session, workspace_id, kind, chunk))
             for value, profile_id in rows:
                 owners[(kind, value)] = profile_id
                 found.add(profile_id)
