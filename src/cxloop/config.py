@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     )
     run_worker_in_server: bool = Field(
         default=True,
-        description="Run the background worker inside `cxloop serve` (the embedded default).",
+        description="`cxloop serve` starts a worker process beside the API.",
     )
     worker_concurrency: int = Field(
         default=2, ge=1, description="Jobs one worker process runs at the same time."

@@ -121,3 +121,51 @@ def test_pages_answer_in_three_languages(served: tuple[str, dict[str, str]]) -> 
         assert title in page.text
     browser = httpx.get(base + "/", headers={"Accept-Language": "th-TH,th;q=0.9,en;q=0.5"})
     assert titles["th"] in browser.text
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has ended and waits to be reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_the_worker_runs_beside_the_api_and_ends_with_it(
+    pg_server_url: str | None, tmp_path: Path
+) -> None:
+    with fresh_database(pg_server_url, tmp_path, "child") as url:
+        env = {**os.environ, "CXLOOP_DATA_DIR": str(tmp_path / "data"), "CXLOOP_DATABASE_URL": url}
+        port = free_port()
+        with (tmp_path / "serve.log").open("w") as log:
+            process = subprocess.Popen(
+                [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                deadline = time.monotonic() + 30
+                while not (tmp_path / "serve.log").read_text().count("worker "):
+                    assert process.poll() is None, (tmp_path / "serve.log").read_text()
+                    assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                    time.sleep(0.1)
+                children = _children(process.pid)
+                assert len(children) == 1
+                # a crash of the server must not leave the worker running on its own
+                process.kill()
+                process.wait(timeout=10)
+                deadline = time.monotonic() + 30
+                while _alive(children[0]):
+                    assert time.monotonic() < deadline, "the worker outlived the server"
+                    time.sleep(0.1)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()

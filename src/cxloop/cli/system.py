@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
+import sys
 import threading
 import uuid
 from typing import Annotated
@@ -33,11 +35,16 @@ def serve(
         bool | None,
         typer.Option(
             "--with-worker/--no-worker",
-            help="Run background jobs in this process [CXLOOP_RUN_WORKER_IN_SERVER].",
+            help="Start a worker process beside the API [CXLOOP_RUN_WORKER_IN_SERVER].",
         ),
     ] = None,
 ) -> None:
-    """Run pending migrations, then serve the API and the dashboard."""
+    """Run pending migrations, then serve the API and the dashboard.
+
+    The worker (loader, jobs, schedules) runs in a child process of its own, so the API and
+    the loader each get a core instead of sharing one interpreter lock; the child stops when
+    this process ends, however it ends.
+    """
     config = settings()
     logging.basicConfig(
         level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
@@ -45,32 +52,65 @@ def serve(
     migrate.upgrade(config.resolved_database_url)
     listen_host, listen_port = host or config.host, port or config.port
     run_worker = config.run_worker_in_server if with_worker is None else with_worker
-    if workers > 1:
-        if config.is_sqlite:
-            err_console.print(
-                "[red]error:[/red] several API processes need PostgreSQL (set CXLOOP_DATABASE_URL)"
-            )
-            raise typer.Exit(2)
-        if run_worker:
-            err_console.print("note: with --workers > 1 run jobs with `cxloop worker` instead")
-        uvicorn.run(
-            "cxloop.app:create_app_from_env",
-            factory=True,
-            host=listen_host,
-            port=listen_port,
-            workers=workers,
-            log_level=config.log_level,
+    if workers > 1 and config.is_sqlite:
+        err_console.print(
+            "[red]error:[/red] several API processes need PostgreSQL (set CXLOOP_DATABASE_URL)"
         )
-        return
-    app = create_app(config, run_worker=run_worker)
-    err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
-    uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
+        raise typer.Exit(2)
+    child = _start_worker_process() if run_worker else None
+    try:
+        if workers > 1:
+            uvicorn.run(
+                "cxloop.app:create_app_from_env",
+                factory=True,
+                host=listen_host,
+                port=listen_port,
+                workers=workers,
+                log_level=config.log_level,
+            )
+            return
+        app = create_app(config)
+        err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
+        uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
+    finally:
+        if child is not None:
+            _stop_worker_process(child)
+
+
+def _start_worker_process() -> subprocess.Popen[bytes]:
+    """``cxloop worker`` as a child that watches its stdin: end of file means we are gone."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cxloop.cli", "worker", "--stop-with-parent"], stdin=subprocess.PIPE
+    )
+
+
+def _stop_worker_process(child: subprocess.Popen[bytes]) -> None:
+    if child.stdin is not None:
+        child.stdin.close()  # the child finishes its running jobs and exits
+    try:
+        child.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _watch_parent(stop: threading.Event) -> None:
+    """Set ``stop`` when stdin reaches end of file: the parent closed it, or died."""
+    while sys.stdin.buffer.read(1):
+        pass
+    stop.set()
 
 
 def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Jobs run at once [CXLOOP_WORKER_CONCURRENCY].")
     ] = None,
+    stop_with_parent: Annotated[
+        bool,
+        typer.Option(
+            "--stop-with-parent", hidden=True, help="Stop when stdin closes (run by serve)."
+        ),
+    ] = False,
 ) -> None:
     """Run background jobs and schedules until stopped (SIGINT/SIGTERM finish running jobs)."""
     config = settings()
@@ -86,6 +126,8 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if stop_with_parent:
+        threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
     runner.start()
     err_console.print(f"worker {runner.worker_id} running; Ctrl+C to stop")
     try:
