@@ -15,6 +15,7 @@ from cxloop.config import Settings, get_settings
 from cxloop.core import handlers
 from cxloop.core.db import make_engine, make_sessionmaker
 from cxloop.ingest.gateway import Gateway
+from cxloop.ingest.lane import IngestLane
 from cxloop.ingest.router import router as ingest_router
 from cxloop.jobs import Worker
 from cxloop.jobs.worker import WorkerOptions
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     )
     app.state.settings = settings
     handlers.install(app, page_renderer=render_error_page)
+    app.add_middleware(IngestLane)
     app.include_router(system_router)
     app.include_router(accounts_router)
     app.include_router(ingest_router)

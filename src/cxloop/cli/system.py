@@ -71,6 +71,7 @@ def serve(
             return
         app = create_app(config)
         err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
+        sys.setswitchinterval(0.0005)
         uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
     finally:
         if child is not None:

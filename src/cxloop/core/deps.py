@@ -42,8 +42,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def client_ip(request: Request, trusted_proxies: list[str]) -> str:
     """The caller's address; X-Forwarded-For is believed only from a trusted proxy."""
     peer = request.client.host if request.client else ""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and _is_trusted(peer, trusted_proxies):
+    return forwarded_ip(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+
+
+def forwarded_ip(peer: str, forwarded: str | None, trusted_proxies: list[str]) -> str:
+    if forwarded and trusted_proxies and _is_trusted(peer, trusted_proxies):
         return forwarded.split(",")[0].strip()
     return peer
 
