@@ -113,12 +113,12 @@ class Gateway:
             )
         key = await self._authenticate(authorization, body)
         if message_type is None:
-            events, problems = self._batch(body, received_at, ip)
+            raws, problems, receipt = self._batch(body, received_at, ip)
         else:
-            events, problems = self._single(body, message_type, received_at, ip)
-        if not events:
+            raws, problems, receipt = self._single(body, message_type, received_at, ip)
+        if not raws:
             raise _rejected(problems)
-        wait = self.limiter.take(str(key.key_id), len(events))
+        wait = self.limiter.take(str(key.key_id), len(raws))
         if wait:
             raise errors.RateLimited(
                 f"this write key sent more than {self.settings.ingest_rate_limit:g} events "
@@ -127,15 +127,15 @@ class Gateway:
             )
         try:
             await self.writer.write(
-                key.workspace_id, spec.pack_events(events), len(events), received_at
+                key.workspace_id, spec.pack_messages(raws, receipt), len(raws), received_at
             )
         except InboxUnavailable as exc:
             raise errors.InboxUnavailable(str(exc), headers={"Retry-After": "1"}) from None
-        return Reply(accepted=len(events), errors=problems)
+        return Reply(accepted=len(raws), errors=problems)
 
     def _batch(
         self, body: bytes, received_at: datetime, ip: str | None
-    ) -> tuple[list[spec.Event], list[dict[str, Any]]]:
+    ) -> tuple[list[bytes], list[dict[str, Any]], spec.Receipt]:
         try:
             envelope = spec.decode_envelope(body)
         except spec.MessageError as exc:
@@ -149,42 +149,40 @@ class Gateway:
                 f"the batch holds {len(envelope.batch):,} messages; the limit is 2,500 per batch",
                 extra={"limit": "batch_events"},
             )
-        sent_at = None
-        if envelope.sentAt:
-            try:
-                sent_at = spec.parse_time(envelope.sentAt, "sentAt")
-            except spec.MessageError as exc:
-                raise _rejected([_problem(exc.loc, exc.reason)]) from None
-        events: list[spec.Event] = []
+        receipt = spec.Receipt(v=2, received_at=spec.to_micros(received_at), ip=ip)
+        try:
+            if envelope.sentAt:
+                receipt.sent_at = spec.to_micros(spec.parse_time(envelope.sentAt, "sentAt"))
+            if spec.is_object(envelope.context, "context"):
+                receipt.context = envelope.context
+        except spec.MessageError as exc:
+            raise _rejected([_problem(exc.loc, exc.reason)]) from None
+        raws: list[bytes] = []
         problems: list[dict[str, Any]] = []
+        decode, check = spec.decode_message, spec.check
         for index, raw in enumerate(envelope.batch):
             try:
-                message = spec.decode_message(raw)
-                events.append(
-                    spec.normalise(
-                        message,
-                        received_at=received_at,
-                        batch_sent_at=sent_at,
-                        batch_context=envelope.context,
-                        ip=ip,
-                        raw_size=len(raw),
-                    )
-                )
+                check(decode(raw), raw_size=len(raw))
+                raws.append(bytes(raw))
             except spec.MessageError as exc:
                 problems.append(_problem(["batch", index, *exc.loc], exc.reason, index))
-        return events, problems
+        return raws, problems, receipt
 
     def _single(
         self, body: bytes, message_type: str, received_at: datetime, ip: str | None
-    ) -> tuple[list[spec.Event], list[dict[str, Any]]]:
+    ) -> tuple[list[bytes], list[dict[str, Any]], spec.Receipt]:
+        receipt = spec.Receipt(
+            v=2, received_at=spec.to_micros(received_at), ip=ip, type=message_type
+        )
         try:
             message = spec.decode_message(body)
             message.type = message_type
-            return [spec.normalise(message, received_at=received_at, ip=ip, raw_size=len(body))], []
+            spec.check(message, raw_size=len(body))
+            return [body.strip()], [], receipt
         except spec.MessageError as exc:
             if not exc.loc and "JSON" in exc.reason:
                 raise errors.InvalidJson(f"the body is {exc.reason}") from None
-            return [], [_problem(exc.loc, exc.reason)]
+            return [], [_problem(exc.loc, exc.reason)], receipt
 
     # -- write keys -----------------------------------------------------------------------
 

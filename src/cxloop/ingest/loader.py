@@ -58,8 +58,9 @@ def prepare_payloads(
     payloads: Sequence[bytes],
     root: Path,
 ) -> pipeline.Plan:
-    """Plan the load of inbox payloads (JSON lines of validated events) of one workspace."""
-    lines = [line for payload in payloads for line in spec.payload_lines(payload)]
+    """Plan the load of inbox payloads of one workspace (normalised here, see
+    :func:`spec.event_lines`)."""
+    lines = [line for payload in payloads for line in spec.event_lines(payload)]
     con.register("lines", lines_table(lines))
     sqlnorm.from_events(con, "lines", "norm")
     return pipeline.prepare(session, con, workspace_id, root)

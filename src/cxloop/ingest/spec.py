@@ -7,11 +7,13 @@ so one bad message is reported with its index while the others are kept.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import uuid
 import zlib
-from datetime import UTC, datetime
-from typing import Any, Final
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
@@ -24,6 +26,8 @@ MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+log = logging.getLogger(__name__)
+
 
 class Envelope(msgspec.Struct):
     """A ``/v1/batch`` body: messages stay raw until each is validated on its own."""
@@ -31,8 +35,7 @@ class Envelope(msgspec.Struct):
     batch: list[msgspec.Raw] | None = None
     writeKey: str | None = None  # noqa: N815 (Segment's field names)
     sentAt: str | None = None  # noqa: N815
-    context: dict[str, Any] | None = None
-    integrations: dict[str, Any] | None = None
+    context: msgspec.Raw = msgspec.Raw()
 
 
 class KeyOnly(msgspec.Struct):
@@ -51,8 +54,8 @@ class Message(msgspec.Struct):
     category: str | None = None
     # kept as raw JSON: stored as sent, never turned into Python objects on the hot path
     properties: msgspec.Raw = msgspec.Raw()
-    traits: dict[str, Any] | None = None
-    context: dict[str, Any] | None = None
+    traits: msgspec.Raw = msgspec.Raw()
+    context: msgspec.Raw = msgspec.Raw()
     timestamp: str | None = None
     originalTimestamp: str | None = None  # noqa: N815
     sentAt: str | None = None  # noqa: N815
@@ -160,7 +163,7 @@ def to_micros(moment: datetime) -> int:
 
 
 def from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def _ident(value: str | int | None, field: str) -> str | None:
@@ -213,16 +216,27 @@ def derive_channel(message: Message, context: dict[str, Any]) -> str:
     return "server"
 
 
-def normalise(
-    message: Message,
-    *,
-    received_at: datetime,
-    batch_sent_at: datetime | None = None,
-    batch_context: dict[str, Any] | None = None,
-    ip: str | None = None,
-    raw_size: int = 0,
-) -> Event:
-    """Validate one message and return what is stored. Raises :class:`MessageError`."""
+class Checked(NamedTuple):
+    """What :func:`check` read off a valid message (times in microseconds)."""
+
+    kind: str
+    user_id: str | None
+    anonymous_id: str | None
+    event: str | None
+    previous_id: str | None
+    group_id: str | None
+    original_us: int | None
+    sent_us: int | None
+
+
+def check(message: Message, *, raw_size: int = 0) -> Checked:
+    """Validate one message against the spec. Raises :class:`MessageError`.
+
+    The API runs this on every message before it answers; the loader runs it again inside
+    :func:`normalise`, so a message the API accepted is always one the loader can store.
+    """
+    _object(message.traits, "traits")
+    _object(message.context, "context")
     if raw_size > MAX_EVENT_BYTES:
         raise MessageError([], f"the message is {raw_size} bytes; the limit is 32 KB per message")
     kind = (message.type or "").strip().lower()
@@ -245,8 +259,6 @@ def normalise(
     group_id = _ident(message.groupId, "groupId")
     if kind == "group" and group_id is None:
         raise MessageError(["groupId"], "required for group")
-
-    received_us = to_micros(received_at)
     original_us: int | None = None
     if message.originalTimestamp:
         original_us = to_micros(parse_time(message.originalTimestamp, "originalTimestamp"))
@@ -255,7 +267,32 @@ def normalise(
     sent_us: int | None = None
     if message.sentAt:
         sent_us = to_micros(parse_time(message.sentAt, "sentAt"))
-    elif batch_sent_at is not None:
+    _object(message.properties, "properties")
+    return Checked(
+        kind, user_id, anonymous_id, event_name, previous_id, group_id, original_us, sent_us
+    )
+
+
+def normalise(
+    message: Message,
+    *,
+    received_at: datetime,
+    batch_sent_at: datetime | None = None,
+    batch_context: dict[str, Any] | None = None,
+    ip: str | None = None,
+    raw_size: int = 0,
+    message_id: str | None = None,
+) -> Event:
+    """Validate one message and return what is stored. Raises :class:`MessageError`.
+
+    ``message_id`` is the id given to a message sent without one (a new UUID by default).
+    """
+    checked = check(message, raw_size=raw_size)
+    kind = checked.kind
+    received_us = to_micros(received_at)
+    original_us = checked.original_us
+    sent_us = checked.sent_us
+    if sent_us is None and batch_sent_at is not None:
         sent_us = to_micros(batch_sent_at)
     if original_us is None:
         timestamp_us = received_us
@@ -266,30 +303,35 @@ def normalise(
         timestamp_us = received_us - (sent_us - original_us)
 
     context = dict(batch_context) if batch_context else {}
-    if message.context:
-        context.update(message.context)
+    own_context = _decoded(message.context)
+    if own_context:
+        context.update(own_context)
     if ip and "ip" not in context:
         context["ip"] = ip
 
-    traits = message.traits
+    traits = _decoded(message.traits)
     context_traits = context.get("traits")
     if kind == "identify" and not traits and isinstance(context_traits, dict):
         # RudderStack's SDKs send the traits of identify in context.traits only
         traits = context_traits
 
     generated = message.messageId is None or str(message.messageId).strip() == ""
-    message_id = str(uuid.uuid4()) if generated else str(message.messageId).strip()[:200]
+    if generated:
+        stored_id = message_id or str(uuid.uuid4())
+    else:
+        stored_id = str(message.messageId).strip()[:200]
+    event_name = checked.event
     return Event(
-        message_id=message_id,
+        message_id=stored_id,
         type=kind,
         timestamp=timestamp_us,
         received_at=received_us,
         event=event_name[:200] if event_name else None,
         name=message.name[:200] if message.name else None,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        previous_id=previous_id,
-        group_id=group_id,
+        user_id=checked.user_id,
+        anonymous_id=checked.anonymous_id,
+        previous_id=checked.previous_id,
+        group_id=checked.group_id,
         original_timestamp=original_us,
         sent_at=sent_us,
         channel=derive_channel(message, context),
@@ -298,6 +340,19 @@ def normalise(
         context=context or None,
         generated_id=generated,
     )
+
+
+def _decoded(raw: msgspec.Raw) -> dict[str, Any] | None:
+    """A raw JSON object (already checked by :func:`_object`) as a dict; None when empty."""
+    if _object(raw, "") is msgspec.UNSET:
+        return None
+    value: dict[str, Any] = msgspec.json.decode(raw)
+    return value
+
+
+def is_object(raw: msgspec.Raw, field: str) -> bool:
+    """True for a non-empty JSON object, False for nothing; raises for anything else."""
+    return _object(raw, field) is not msgspec.UNSET
 
 
 def _object(raw: msgspec.Raw, field: str) -> msgspec.Raw | msgspec.UnsetType:
@@ -327,3 +382,72 @@ def pack_events(events: list[Event]) -> bytes:
 
 def payload_lines(payload: bytes) -> list[bytes]:
     return [line for line in zlib.decompress(payload).split(b"\n") if line]
+
+
+# -- the inbox payload of the API: messages as sent, normalised by the loader ---------------
+
+
+class Receipt(msgspec.Struct, omit_defaults=True):
+    """The first line of an API payload: what the request adds to each of its messages."""
+
+    v: int
+    received_at: int
+    sent_at: int | None = None
+    context: msgspec.Raw | None = None
+    ip: str | None = None
+    type: str | None = None  # the type the endpoint implies (``/v1/track``, ...)
+
+
+_RECEIPT_MARK = b'{"v":2,'
+_receipt_encoder = msgspec.json.Encoder()
+_receipt_decoder = msgspec.json.Decoder(Receipt)
+
+
+def pack_messages(raws: list[bytes], receipt: Receipt) -> bytes:
+    """The inbox payload of one API request: its receipt, then the checked messages as sent.
+
+    The API only checks (:func:`check`); the loader normalises (:func:`event_lines`) in its
+    own process, so the answer waits for the commit and little else.
+    """
+    lines = [_receipt_encoder.encode(receipt)]
+    for raw in raws:
+        # a newline outside a JSON string is whitespace; inside one it is always escaped
+        lines.append(raw.replace(b"\n", b" ").replace(b"\r", b" ") if b"\n" in raw else raw)
+    return zlib.compress(b"\n".join(lines), 1)
+
+
+def event_lines(payload: bytes) -> list[bytes]:
+    """The normalised events of an inbox payload, as JSON lines of :class:`Event`.
+
+    A payload is either events (:func:`pack_events`) or an API request (:func:`pack_messages`).
+    A message sent without an id gets one derived from the payload and its place in it, so
+    loading the same row twice gives the same ids.
+    """
+    lines = payload_lines(payload)
+    if not lines or not lines[0].startswith(_RECEIPT_MARK):
+        return lines
+    receipt = _receipt_decoder.decode(lines[0])
+    received_at = from_micros(receipt.received_at)
+    sent_at = None if receipt.sent_at is None else from_micros(receipt.sent_at)
+    context = _decoded(receipt.context) if receipt.context is not None else None
+    digest = hashlib.blake2b(payload, digest_size=16).digest()
+    out: list[bytes] = []
+    for index, raw in enumerate(lines[1:]):
+        try:
+            message = decode_message(raw)
+            if receipt.type is not None:
+                message.type = receipt.type
+            event = normalise(
+                message,
+                received_at=received_at,
+                batch_sent_at=sent_at,
+                batch_context=context,
+                ip=receipt.ip,
+                raw_size=len(raw),
+                message_id=str(uuid.UUID(bytes=digest[:12] + index.to_bytes(4, "big"))),
+            )
+        except MessageError as exc:  # the API checked it: only a changed rule gets here
+            log.error("an acknowledged message no longer passes its check (%s): %s", exc, raw[:200])
+            continue
+        out.append(_event_encoder.encode(event))
+    return out
