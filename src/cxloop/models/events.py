@@ -18,7 +18,8 @@ _BigId = BigInteger().with_variant(Integer(), "sqlite")
 class InboxBatch(Base):
     """Events acknowledged by the API and not yet in the event store (one row per request).
 
-    The payload is the validated, normalised events, msgpack-encoded: the hot path writes one
+    The payload is deflated JSON lines: a request's checked messages as sent after a receipt
+    line (the API), or normalised events (``ingest.service.record``). The hot path writes one
     row per request, never one per event.
     """
 
