@@ -244,10 +244,23 @@ class ServerProc:
     port: int
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process (all its threads) so far."""
-        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        fields = stat[stat.rfind(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far of the API process (all its threads)."""
+        return _cpu_of(self.proc.pid)
+
+    def worker_cpu_seconds(self) -> float:
+        """The same for its children: the worker process ``cxloop serve`` starts."""
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        children = path.read_text().split() if path.exists() else []
+        return sum(_cpu_of(int(pid)) for pid in children)
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _healthy(port: int) -> bool:
@@ -466,6 +479,7 @@ class LoadResult:
     client_cpu: float
     server_cpu: float
     duration: float
+    worker_cpu: float = 0.0
 
     def bad(self) -> str:
         """The answers that were not 200, or "none"."""
@@ -499,6 +513,7 @@ def run_load(server: ServerProc, key: str, label: str, args: argparse.Namespace)
         measure_to = measure_from + args.duration
         time.sleep(max(0.0, measure_from - time.monotonic()))
         cpu_from, acked_from = server.cpu_seconds(), sum(c.value for c in counters)
+        worker_from = server.worker_cpu_seconds()
         last, last_acked = time.monotonic(), acked_from
         while (now := time.monotonic()) < measure_to:
             time.sleep(min(1.0, measure_to - now))
@@ -508,6 +523,7 @@ def run_load(server: ServerProc, key: str, label: str, args: argparse.Namespace)
             say(f"  {label}: {acked - acked_from:,} events acknowledged, {rate:,.0f}/s")
             last, last_acked = time.monotonic(), acked
         server_cpu = server.cpu_seconds() - cpu_from
+        worker_cpu = server.worker_cpu_seconds() - worker_from
         results = collect(out, procs, len(procs), 90, "load client")
         for proc in procs:
             proc.join(timeout=30)
@@ -530,6 +546,7 @@ def run_load(server: ServerProc, key: str, label: str, args: argparse.Namespace)
         client_cpu=sum(r["cpu"] for r in results),
         server_cpu=server_cpu,
         duration=args.duration,
+        worker_cpu=worker_cpu,
     )
 
 
@@ -596,8 +613,10 @@ def bench_http(args: argparse.Namespace, root: Path) -> Figure:
         f"the {os.cpu_count()} cores are shared by the server and the clients",
         "request latency cxloop p50 / p99 / max: " + _latency(ours),
         "request latency bare p50 / p99 / max: " + _latency(bare),
-        "CPU while measuring (core-seconds per second): cxloop server "
+        "CPU while measuring (core-seconds per second): cxloop API process "
         + ", ".join(f"{r.server_cpu / r.duration:.2f}" for r in ours)
+        + "; cxloop worker process "
+        + ", ".join(f"{r.worker_cpu / r.duration:.2f}" for r in ours)
         + "; bare server "
         + ", ".join(f"{r.server_cpu / r.duration:.2f}" for r in bare)
         + "; all clients "
