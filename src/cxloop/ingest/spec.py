@@ -404,7 +404,8 @@ _receipt_decoder = msgspec.json.Decoder(Receipt)
 
 
 def pack_messages(raws: list[bytes], receipt: Receipt) -> bytes:
-    """The inbox payload of one API request: its receipt, then the checked messages as sent.
+    """The inbox payload of one API request, before deflating (the inbox writer does that):
+    its receipt, then the checked messages as sent.
 
     The API only checks (:func:`check`); the loader normalises (:func:`event_lines`) in its
     own process, so the answer waits for the commit and little else.
@@ -413,7 +414,7 @@ def pack_messages(raws: list[bytes], receipt: Receipt) -> bytes:
     for raw in raws:
         # a newline outside a JSON string is whitespace; inside one it is always escaped
         lines.append(raw.replace(b"\n", b" ").replace(b"\r", b" ") if b"\n" in raw else raw)
-    return zlib.compress(b"\n".join(lines), 1)
+    return b"\n".join(lines)
 
 
 def event_lines(payload: bytes) -> list[bytes]:
