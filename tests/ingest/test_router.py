@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -155,3 +155,39 @@ def test_rate_limit_answers_429_with_retry_after(committing: Any, settings: Any)
         assert response.status_code == 429
         assert int(response.headers["Retry-After"]) >= 1
         assert response.json()["error"] == "rate_limited"
+
+
+def test_batch_context_and_sent_at_apply_to_every_message(live: Live) -> None:
+    reply = live.send(
+        "/v1/batch",
+        {
+            "batch": [
+                {
+                    "type": "track",
+                    "userId": "ctx-1",
+                    "event": "Opened",
+                    "messageId": "bc-1",
+                    "timestamp": "2026-11-01T10:00:00Z",
+                },
+                {
+                    "type": "track",
+                    "userId": "ctx-1",
+                    "event": "Clicked",
+                    "messageId": "bc-2",
+                    "context": {"channel": "chat"},
+                },
+            ],
+            "context": {"channel": "email", "locale": "vi-VN"},
+            "sentAt": "2026-11-01T10:00:05Z",
+        },
+    )
+    assert reply.status_code == 200
+    live.load()
+    customer = live.api("/api/v1/customers", user_id="ctx-1").json()["items"][0]
+    items = live.api(f"/api/v1/customers/{customer['id']}/timeline").json()["items"]
+    channels = {i["message_id"]: i["channel"] for i in items}
+    assert channels == {"bc-1": "email", "bc-2": "chat"}
+    opened = next(i for i in items if i["message_id"] == "bc-1")
+    # sent 5 s after it happened by the device's clock: received minus those 5 s
+    received = datetime.fromisoformat(opened["received_at"])
+    assert datetime.fromisoformat(opened["timestamp"]) == received - timedelta(seconds=5)

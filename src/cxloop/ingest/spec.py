@@ -393,7 +393,7 @@ class Receipt(msgspec.Struct, omit_defaults=True):
     v: int
     received_at: int
     sent_at: int | None = None
-    context: msgspec.Raw | None = None
+    context: msgspec.Raw = msgspec.Raw()  # the batch's context; empty when none
     ip: str | None = None
     type: str | None = None  # the type the endpoint implies (``/v1/track``, ...)
 
@@ -430,7 +430,7 @@ def event_lines(payload: bytes) -> list[bytes]:
     receipt = _receipt_decoder.decode(lines[0])
     received_at = from_micros(receipt.received_at)
     sent_at = None if receipt.sent_at is None else from_micros(receipt.sent_at)
-    context = _decoded(receipt.context) if receipt.context is not None else None
+    context = _decoded(receipt.context)
     digest = hashlib.blake2b(payload, digest_size=16).digest()
     out: list[bytes] = []
     for index, raw in enumerate(lines[1:]):
@@ -438,6 +438,8 @@ def event_lines(payload: bytes) -> list[bytes]:
             message = decode_message(raw)
             if receipt.type is not None:
                 message.type = receipt.type
+            given = message.messageId is not None and str(message.messageId).strip() != ""
+            made = None if given else str(uuid.UUID(bytes=digest[:12] + index.to_bytes(4, "big")))
             event = normalise(
                 message,
                 received_at=received_at,
@@ -445,7 +447,7 @@ def event_lines(payload: bytes) -> list[bytes]:
                 batch_context=context,
                 ip=receipt.ip,
                 raw_size=len(raw),
-                message_id=str(uuid.UUID(bytes=digest[:12] + index.to_bytes(4, "big"))),
+                message_id=made,
             )
         except MessageError as exc:  # the API checked it: only a changed rule gets here
             log.error("an acknowledged message no longer passes its check (%s): %s", exc, raw[:200])
