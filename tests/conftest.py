@@ -155,4 +155,4 @@ def queries(engine: Engine) -> Iterator[QueryCounter]:
     event.remove(engine, "before_cursor_execute", record)
 
 
-pytest_plugins = ["tests.fixtures.ingest"]
+pytest_plugins = ["tests.fixtures.ingest", "tests.fixtures.mail"]

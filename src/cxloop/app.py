@@ -19,7 +19,15 @@ from cxloop.ingest.lane import IngestLane
 from cxloop.ingest.router import router as ingest_router
 from cxloop.jobs import Worker
 from cxloop.jobs.worker import WorkerOptions
+from cxloop.journeys.router import router as journeys_router
+from cxloop.kpis.router import router as kpis_router
 from cxloop.profiles.router import router as profiles_router
+from cxloop.surveys.distribution.pages import router as unsubscribe_pages
+from cxloop.surveys.distribution.router import router as distribution_router
+from cxloop.surveys.metrics_router import router as metrics_router
+from cxloop.surveys.page_router import router as survey_pages_api
+from cxloop.surveys.pages import router as survey_pages
+from cxloop.surveys.router import router as surveys_router
 from cxloop.system.router import router as system_router
 from cxloop.web.errors import render_error_page
 from cxloop.web.router import router as web_router
@@ -67,6 +75,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(accounts_router)
     app.include_router(ingest_router)
     app.include_router(profiles_router)
+    app.include_router(surveys_router)
+    app.include_router(distribution_router)
+    app.include_router(unsubscribe_pages)
+    app.include_router(survey_pages_api)
+    app.include_router(survey_pages)
+    app.include_router(journeys_router)
+    app.include_router(kpis_router)
+    app.include_router(metrics_router)
     app.include_router(web_router)
     return app
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import cxloop.eventstore.tasks
 import cxloop.ingest.gateway
 import cxloop.ingest.tasks
-import cxloop.jobs.builtin  # noqa: F401
+import cxloop.jobs.builtin
+import cxloop.surveys.distribution.tasks
+import cxloop.surveys.tasks  # noqa: F401
 
 
 def load_domains() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,6 +56,18 @@ class Settings(BaseSettings):
         ge=0,
         description="An API key's last-used time is written at most this often.",
     )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Signs survey links and form tokens. Empty: a random key is made on first use and "
+            "kept in DATA_DIR/secret_key; processes on several machines need the same value."
+        ),
+    )
+    survey_page_rate_limit: int = Field(
+        default=60,
+        ge=0,
+        description="Survey form posts per minute from one address to one process (0: no limit).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Proxy addresses whose X-Forwarded-For header is believed (audit log IPs).",
@@ -91,6 +103,34 @@ class Settings(BaseSettings):
         default=7,
         ge=1,
         description="Days a messageId is remembered to drop a resent duplicate.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address customers reach this server at: the base of links sent by email.",
+    )
+    smtp_host: str = Field(
+        default="localhost", description="SMTP server that sends survey invitations."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str = Field(default="", description="SMTP user name (empty: no login).")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    smtp_from: str = Field(
+        default="cxloop <surveys@localhost>",
+        description="Sender of survey emails; the workspace name is shown as its display name.",
+    )
+    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for SMTP.")
+    smtp_max_attempts: int = Field(
+        default=6,
+        ge=1,
+        description="Tries to deliver one email while the SMTP server fails, with backoff.",
+    )
+    trigger_max_event_age_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Survey triggers ignore events that happened longer ago than this.",
     )
 
     @field_validator("data_dir")

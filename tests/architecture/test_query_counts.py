@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from cxloop.accounts.service import record_audit
 from cxloop.core.actors import Actor
 from cxloop.jobs import enqueue
-from cxloop.models import Role, Scope
+from cxloop.models import MarketingSpend, Role, Scope
+from cxloop.surveys.distribution import suppressions
 from tests.conftest import QueryCounter
 from tests.fixtures.factories import auth, make_customer, make_key, make_user, make_workspace
+from tests.fixtures.surveys import make_survey
 
 LISTS = [
     "/api/v1/keys",
@@ -18,6 +23,9 @@ LISTS = [
     "/api/v1/audit-events",
     "/api/v1/jobs",
     "/api/v1/customers",
+    "/api/v1/surveys",
+    "/api/v1/suppressions",
+    "/api/v1/marketing-spend",
 ]
 
 
@@ -45,6 +53,17 @@ def test_list_endpoints_do_not_query_per_row(
         anonymous = make_customer(session, workspace, anonymous_id=f"a{n}")
         make_customer(session, workspace, user_id=f"u{n}", email=f"c{n}@shop.vn")
         make_customer(session, workspace, user_id=f"u{n}", anonymous_id=f"a{n}")  # a merge
+        make_survey(session, workspace, name=f"survey {n}")
+        suppressions.add(session, workspace.id, "email", f"gone{n}@shop.vn", "manual")
+        session.add(
+            MarketingSpend(
+                workspace_id=workspace.id,
+                spent_on=date(2026, 11, 1 + n),
+                channel="ads",
+                amount=Decimal(n),
+                currency="VND",
+            )
+        )
         assert anonymous
     session.flush()
     many = counts()

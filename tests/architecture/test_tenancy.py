@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,14 +21,55 @@ from sqlalchemy.orm import Session
 from cxloop.accounts.service import record_audit
 from cxloop.core.actors import Actor
 from cxloop.jobs import enqueue
-from cxloop.models import ApiKey, Job, JobStatus, Role, Scope
+from cxloop.models import (
+    ApiKey,
+    Job,
+    JobStatus,
+    KpiSetting,
+    MarketingSpend,
+    Role,
+    Scope,
+    Suppression,
+    Survey,
+    SurveyDistribution,
+    SurveyStatus,
+    SurveyTrigger,
+)
+from cxloop.surveys.distribution import suppressions
+from cxloop.surveys.distribution.schemas import TriggerCreate
+from cxloop.surveys.triggers import create_trigger
 from tests.fixtures.factories import auth, make_customer, make_key, make_user, make_workspace
+from tests.fixtures.surveys import make_survey, respond
 
 # Bodies that pass validation, so the handler itself runs for the foreign key too.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/keys"): {"scope": "read", "name": "walk"},
     ("POST", "/api/v1/members"): {"email": "walker@example.com", "password": "long enough pw"},
     ("PUT", "/api/v1/identity-rules"): {"merge_cap": 7},
+    ("POST", "/api/v1/text/analyze"): {"texts": ["giao hàng chậm"]},
+    ("POST", "/api/v1/text/themes/discover"): {"texts": ["walk"]},
+    ("PUT", "/api/v1/text/taxonomy"): {"themes": []},
+    ("POST", "/api/v1/surveys"): {
+        "name": "walk survey",
+        "questions": [{"id": "nps", "type": "nps", "title": {"en": "Recommend us?"}}],
+    },
+    ("PATCH", "/api/v1/surveys/{survey_id}"): {"touchpoint": "walk"},
+    ("POST", "/api/v1/surveys/{survey_id}/status"): {"status": "active"},
+    ("POST", "/api/v1/surveys/{survey_id}/responses"): {"answers": {"nps": 9}},
+    ("PUT", "/api/v1/surveys/{survey_id}/page"): {"widget": {"url_contains": "/"}},
+    ("POST", "/api/v1/surveys/{survey_id}/links"): {"customer": {"email": "a@b.vn"}},
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): {"customers": [{"email": "w@b.vn"}]},
+    ("PUT", "/api/v1/surveys/{survey_id}/distribution"): {"max_reminders": 2},
+    ("POST", "/api/v1/surveys/{survey_id}/triggers"): {"event": "Walked"},
+    ("POST", "/api/v1/suppressions"): {"address": "walker@b.vn"},
+    ("PUT", "/api/v1/contact-policy"): {"days_between_surveys": 7},
+    ("POST", "/api/v1/analytics/funnel"): {"steps": [{"event": "Order Completed"}]},
+    ("POST", "/api/v1/analytics/retention"): {"period": "week"},
+    ("POST", "/api/v1/analytics/churn"): {"inactive_days": 30},
+    ("PUT", "/api/v1/kpis/settings"): {"pack": "saas"},
+    ("POST", "/api/v1/marketing-spend"): {
+        "rows": [{"date": "2026-11-01", "channel": "walk", "amount": "1", "currency": "VND"}]
+    },
 }
 
 
@@ -40,6 +83,29 @@ def tenant_a(session: Session) -> dict[str, Any]:
     job.status = JobStatus.DEAD
     record_audit(session, Actor.system(), "a.private_action", workspace_id=workspace.id)
     customer = make_customer(session, workspace, email="secret-customer@example.com")
+    survey = make_survey(session, workspace, name="a-private-survey")
+    respond(session, survey, customer={"email": "secret-respondent@example.com"})
+    draft = make_survey(session, workspace, name="a-private-draft", status="draft")
+    trigger = create_trigger(
+        session, workspace.id, survey.id, TriggerCreate(event="A Private Event")
+    )
+    suppression = suppressions.add(
+        session, workspace.id, "email", "a-suppressed@example.com", "manual"
+    )
+    session.add(
+        MarketingSpend(
+            workspace_id=workspace.id,
+            spent_on=date(2026, 11, 1),
+            channel="a-private-channel",
+            amount=Decimal("123.45"),
+            currency="VND",
+        )
+    )
+    session.add(
+        KpiSetting(
+            workspace_id=workspace.id, mapping={"purchase": [{"event": "a-private-purchase"}]}
+        )
+    )
     session.flush()
     return {
         "token": admin_token,
@@ -47,7 +113,13 @@ def tenant_a(session: Session) -> dict[str, Any]:
             "key_id": str(spare.id),
             "job_id": str(job.id),
             "customer_id": str(customer),
+            "survey_id": str(survey.id),
+            "version": "1",
+            "trigger_id": str(trigger.id),
+            "suppression_id": str(suppression.id),
         },
+        # a route whose outcome depends on the resource's state gets a resource of its own
+        "route_params": {("DELETE", "/api/v1/surveys/{survey_id}"): {"survey_id": str(draft.id)}},
         "secrets": [
             str(workspace.id),
             workspace.name,
@@ -60,9 +132,23 @@ def tenant_a(session: Session) -> dict[str, Any]:
             "a.private_action",
             str(customer),
             "secret-customer@example.com",
+            str(survey.id),
+            "a-private-survey",
+            "secret-respondent@example.com",
+            str(draft.id),
+            "a-private-draft",
+            "A Private Event",
+            "a-suppressed@example.com",
+            "a-private-channel",
+            "123.45",
+            "a-private-purchase",
         ],
         "spare": spare,
         "job": job,
+        "survey": survey,
+        "draft": draft,
+        "trigger": trigger,
+        "suppression": suppression,
     }
 
 
@@ -80,7 +166,8 @@ def api_routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
     return routes
 
 
-def fill(path: str, names: list[str], params: dict[str, str]) -> str:
+def fill(path: str, names: list[str], tenant: dict[str, Any], method: str = "GET") -> str:
+    params = {**tenant["params"], **tenant["route_params"].get((method, path), {})}
     for name in names:
         assert name in params, f"{path}: give tenant A a value for path parameter '{name}' here"
         path = path.replace("{" + name + "}", params[name])
@@ -96,7 +183,7 @@ def test_another_workspaces_key_sees_and_changes_nothing(
     assert len(routes) >= 8
 
     for method, path, names in routes:
-        url = fill(path, names, tenant_a["params"])
+        url = fill(path, names, tenant_a, method)
         body = BODIES.get((method, path))
         response = client.request(method, url, headers=auth(token_b), json=body)
         text = response.text
@@ -115,6 +202,17 @@ def test_another_workspaces_key_sees_and_changes_nothing(
     job = session.get(Job, tenant_a["job"].id)
     assert job is not None
     assert job.status == JobStatus.DEAD, "B retried A's job"
+    survey = session.get(Survey, tenant_a["survey"].id)
+    assert survey is not None
+    assert (survey.status, survey.touchpoint, survey.response_count) == (
+        SurveyStatus.ACTIVE,
+        None,
+        1,
+    ), "B changed A's survey"
+    assert session.get(Survey, tenant_a["draft"].id) is not None, "B deleted A's draft"
+    assert session.get(SurveyTrigger, tenant_a["trigger"].id) is not None, "B deleted A's trigger"
+    assert session.get(Suppression, tenant_a["suppression"].id) is not None, "B unsuppressed A's"
+    assert session.get(SurveyDistribution, tenant_a["survey"].id) is None, "B set A's reminders"
 
 
 def test_the_owner_reaches_every_route_with_a_path_parameter(
@@ -124,7 +222,7 @@ def test_the_owner_reaches_every_route_with_a_path_parameter(
     for method, path, names in api_routes(app):
         if not names:
             continue
-        url = fill(path, names, tenant_a["params"])
+        url = fill(path, names, tenant_a, method)
         response = client.request(
             method, url, headers=auth(tenant_a["token"]), json=BODIES.get((method, path))
         )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cxloop import __version__
-from cxloop.cli import accounts, ingest, reference, system
+from cxloop.cli import accounts, ingest, reference, surveys, system
 
 app = typer.Typer(
     name="cxloop",
@@ -23,6 +23,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(system.db_app, name="db")
 app.add_typer(system.jobs_app, name="jobs")
 app.add_typer(ingest.import_app, name="import")
+ingest.import_app.command("responses")(surveys.import_responses)
 
 
 @app.command("version")

@@ -5,26 +5,64 @@ from cxloop.models.accounts import ApiKey, Membership, Role, Scope, User, Worksp
 from cxloop.models.audit import AuditEvent
 from cxloop.models.events import EventFile, InboxBatch, MessageKey
 from cxloop.models.jobs import Job, JobSchedule, JobStatus, Lease
+from cxloop.models.journeys import Journey
+from cxloop.models.kpis import KpiSetting, MarketingSpend
 from cxloop.models.profiles import Identity, IdentityRuleSet, Profile, ProfileMerge
+from cxloop.models.survey_distribution import (
+    ContactPolicy,
+    InvitationStatus,
+    Suppression,
+    SurveyContact,
+    SurveyDistribution,
+    SurveyInvitation,
+    SurveyTrigger,
+    TriggerCursor,
+)
+from cxloop.models.survey_links import SurveyLink, SurveyPage
+from cxloop.models.surveys import (
+    ResponseSource,
+    Survey,
+    SurveyResponse,
+    SurveyStatus,
+    SurveyVersion,
+)
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "ContactPolicy",
     "EventFile",
     "Identity",
     "IdentityRuleSet",
     "InboxBatch",
+    "InvitationStatus",
     "Job",
     "JobSchedule",
     "JobStatus",
+    "Journey",
+    "KpiSetting",
     "Lease",
+    "MarketingSpend",
     "Membership",
     "MessageKey",
     "Profile",
     "ProfileMerge",
+    "ResponseSource",
     "Role",
     "Scope",
+    "Suppression",
+    "Survey",
+    "SurveyContact",
+    "SurveyDistribution",
+    "SurveyInvitation",
+    "SurveyLink",
+    "SurveyPage",
+    "SurveyResponse",
+    "SurveyStatus",
+    "SurveyTrigger",
+    "SurveyVersion",
+    "TriggerCursor",
     "User",
     "Workspace",
 ]

@@ -1,0 +1,446 @@
+"""Compute a KPI pack: every measure its formulas need, for the period, the period before
+it (same length) and each day, week or month of the period, in a few queries.
+
+1. *Simple* measures (events, customers, sums, both roles, active): one scan, grouped per
+   customer for the period and each bucket at once (``GROUPING SETS``), then summed, so a
+   customer counts once per period however many events they have.
+2. *Firsts* (new, known, time to first): each customer's first action and first event of
+   each role over the whole history up to the period's end, counted per group.
+3. *Activity* (DAU, WAU, MAU): distinct active customers per day and in the 7 / 30 days
+   before each group's end.
+4. *Churn*: :func:`cxloop.analytics.retention.churn` for the period (with its series) and
+   for the period before.
+
+Spend comes from the caller (it lives in the operational store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from cxloop.analytics.kpis.definitions import PACKS, Kpi
+from cxloop.analytics.kpis.formulas import evaluate, kind, measures_of
+from cxloop.analytics.kpis.roles import Role, amount_sql, resolve, role_sql
+from cxloop.analytics.portable import (
+    US_PER_DAY,
+    Engine,
+    Matcher,
+    SpecError,
+    activity_sql,
+    day_number,
+    literal,
+    month_number,
+    month_start,
+    week_number,
+    week_start,
+)
+from cxloop.analytics.retention import ChurnSpec, Period, churn
+
+MAX_BUCKETS = 400
+
+
+class Interval(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    pack: str
+    start: date
+    end: date  # inclusive
+    interval: Interval = Interval.WEEK
+    mapping: Mapping[str, Sequence[Matcher]] = field(default_factory=dict)
+    spend: Mapping[date, float] = field(default_factory=dict)  # per day
+    churn_days: int = 30
+    only: Sequence[str] = ()  # KPI ids; empty: the whole pack
+
+    def check(self) -> None:
+        if self.pack not in PACKS:
+            raise SpecError("pack", f"unknown pack; use {', '.join(PACKS)}")
+        if self.start > self.end:
+            raise SpecError("from", "must not be after 'to'")
+        if len(buckets(self)) > MAX_BUCKETS:
+            raise SpecError("interval", f"more than {MAX_BUCKETS} points; use a longer one")
+        if not 1 <= self.churn_days <= 3650:
+            raise SpecError("churn_days", "between 1 and 3650")
+        known = {k.id for k in PACKS[self.pack]}
+        for kpi_id in self.only:
+            if kpi_id not in known:
+                raise SpecError("kpi", f"{kpi_id!r} is not in the {self.pack} pack")
+
+    @property
+    def kpis(self) -> list[Kpi]:
+        return [k for k in PACKS[self.pack] if not self.only or k.id in self.only]
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    start: date
+    stop: date  # exclusive
+
+
+@dataclass
+class Point:
+    start: date
+    value: float | None
+
+
+@dataclass
+class KpiResult:
+    kpi: Kpi
+    value: float | None
+    previous: float | None
+    change: float | None  # relative: (value - previous) / |previous|
+    series: list[Point]
+
+
+def bucket_index(interval: Interval, day: date) -> int:
+    if interval is Interval.DAY:
+        return day_number(day)
+    if interval is Interval.WEEK:
+        return (day_number(day) + 3) // 7
+    return month_number(day)
+
+
+def bucket_begin(interval: Interval, index: int) -> date:
+    if interval is Interval.DAY:
+        return date(1970, 1, 1) + timedelta(days=index)
+    if interval is Interval.WEEK:
+        return week_start(index)
+    return month_start(index)
+
+
+def buckets(spec: KpiSpec) -> list[Group]:
+    """The series' groups: each bucket of the interval, clipped to the period."""
+    stop = spec.end + timedelta(days=1)
+    first, last = bucket_index(spec.interval, spec.start), bucket_index(spec.interval, spec.end)
+    if last - first >= MAX_BUCKETS:
+        return [Group("x", spec.start, stop)] * (MAX_BUCKETS + 1)
+    return [
+        Group(
+            f"b{i}",
+            max(bucket_begin(spec.interval, i), spec.start),
+            min(bucket_begin(spec.interval, i + 1), stop),
+        )
+        for i in range(first, last + 1)
+    ]
+
+
+def periods(spec: KpiSpec) -> list[Group]:
+    stop = spec.end + timedelta(days=1)
+    return [Group("cur", spec.start, stop), Group("prev", spec.start - spec.length, spec.start)]
+
+
+def compute(engine: Engine, spec: KpiSpec) -> list[KpiResult]:
+    """Every KPI of the pack (or ``only`` those) with its previous value and series."""
+    spec.check()
+    roles = resolve(spec.mapping)
+    kpis = spec.kpis
+    needed: set[str] = set()
+    for kpi in kpis:
+        needed |= measures_of(kpi.formula)
+    groups = [*periods(spec), *buckets(spec)]
+    figures: dict[str, dict[str, float | None]] = {g.key: {} for g in groups}
+    kinds = {kind(m) for m in needed}
+    if kinds & {"events", "customers", "sum", "avg", "both", "active"}:
+        _merge(figures, _simple(engine, spec, roles, needed, groups))
+    if kinds & {"new", "known", "ttf"}:
+        _merge(figures, _firsts(engine, spec, roles, needed, groups))
+    if kinds & {"dau", "wau", "mau"}:
+        _merge(figures, _activity(engine, spec, groups))
+    if kinds & {"churn", "retention"}:
+        _merge(figures, _churn(engine, spec))
+    if "spend" in kinds:
+        for g in groups:
+            figures[g.key]["spend"] = _spend(spec.spend, g)
+    return [_result(kpi, figures, groups) for kpi in kpis]
+
+
+def _merge(into: dict[str, dict[str, float | None]], more: Mapping[str, Mapping[str, Any]]) -> None:
+    for key, values in more.items():
+        if key in into:
+            into[key].update(values)
+
+
+def _result(
+    kpi: Kpi, figures: Mapping[str, Mapping[str, float | None]], groups: list[Group]
+) -> KpiResult:
+    raw = evaluate(kpi.formula, figures["cur"])
+    before = evaluate(kpi.formula, figures["prev"])
+    change = None
+    if raw is not None and before:
+        change = _clean((raw - before) / abs(before))
+    value, previous = _clean(raw), _clean(before)
+    series = [
+        Point(g.start, _clean(evaluate(kpi.formula, figures[g.key])))
+        for g in groups
+        if g.key.startswith("b")
+    ]
+    return KpiResult(kpi, value, previous, change, series)
+
+
+def _clean(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 9)
+
+
+# -- 1. simple measures ---------------------------------------------------------------------
+
+
+def _simple_parts(needed: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    role_names: set[str] = set()
+    amounts: set[tuple[str, str]] = set()
+    for measure in needed:
+        parts = measure.split(":")
+        if parts[0] in ("events", "customers"):
+            role_names.add(parts[1])
+        elif parts[0] == "both":
+            role_names.update(parts[1:3])
+        elif parts[0] in ("sum", "avg"):
+            amounts.add((parts[1], parts[2]))
+            role_names.add(parts[1])
+    return sorted(role_names), sorted(amounts)
+
+
+def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> str:
+    names, amounts = _simple_parts(needed)
+    low = day_number(spec.start - spec.length) * US_PER_DAY
+    cur = day_number(spec.start) * US_PER_DAY
+    high = (day_number(spec.end) + 1) * US_PER_DAY
+    bucket = {
+        Interval.DAY: "day_n",
+        Interval.WEEK: week_number("day_n"),
+        Interval.MONTH: "month_n",
+    }[spec.interval]
+    flags = "".join(f", {role_sql(roles[n])} AS r{i}" for i, n in enumerate(names))
+    values = "".join(
+        f", CASE WHEN {role_sql(roles[r])} THEN {amount_sql(p)} END AS v{i}"
+        for i, (r, p) in enumerate(amounts)
+    )
+    keep = " OR ".join([activity_sql(), *(role_sql(roles[n]) for n in names)])
+    per = "".join(
+        f", CAST(sum(CASE WHEN r{i} THEN 1 ELSE 0 END) AS BIGINT) AS e{i}"
+        for i in range(len(names))
+    ) + "".join(
+        f", sum(v{i}) AS s{i}, CAST(count(v{i}) AS BIGINT) AS n{i}" for i in range(len(amounts))
+    )
+    outer = "".join(
+        f", CAST(sum(e{i}) AS BIGINT) AS events{i}, "
+        f"CAST(sum(CASE WHEN e{i} > 0 THEN 1 ELSE 0 END) AS BIGINT) AS customers{i}"
+        for i in range(len(names))
+    ) + "".join(
+        f", CAST(sum(s{i}) AS DOUBLE) AS sum{i}, CAST(sum(n{i}) AS BIGINT) AS count{i}"
+        for i in range(len(amounts))
+    )
+    both = _both_pairs(needed, names)
+    outer += "".join(
+        f", CAST(sum(CASE WHEN e{a} > 0 AND e{b} > 0 THEN 1 ELSE 0 END) AS BIGINT) AS both{j}"
+        for j, (a, b) in enumerate(both)
+    )
+    return (
+        f"WITH tagged AS (SELECT customer_id, CASE WHEN ts >= {cur} THEN 'cur' ELSE 'prev' END "  # noqa: S608
+        f"AS p, CASE WHEN ts >= {cur} THEN {bucket} END AS b, {activity_sql()} AS act{flags}"
+        f"{values} FROM events WHERE ts >= {low} AND ts < {high} AND ({keep})), "
+        "per AS (SELECT p, b, customer_id, grouping(b) AS gb, "
+        f"max(CASE WHEN act THEN 1 ELSE 0 END) AS a{per} FROM tagged "
+        "GROUP BY GROUPING SETS ((p, customer_id), (p, b, customer_id))) "
+        f"SELECT p, b, gb, CAST(sum(a) AS BIGINT) AS active{outer} FROM per "
+        "WHERE gb = 1 OR p = 'cur' GROUP BY p, b, gb"
+    )
+
+
+def _both_pairs(needed: set[str], names: list[str]) -> list[tuple[int, int]]:
+    pairs = []
+    for measure in sorted(needed):
+        parts = measure.split(":")
+        if parts[0] == "both":
+            pairs.append((names.index(parts[1]), names.index(parts[2])))
+    return pairs
+
+
+def _simple(
+    engine: Engine,
+    spec: KpiSpec,
+    roles: Mapping[str, Role],
+    needed: set[str],
+    groups: Sequence[Group],
+) -> dict[str, dict[str, float | None]]:
+    names, amounts = _simple_parts(needed)
+    both = [m for m in sorted(needed) if m.startswith("both:")]
+    out = {g.key: _zeros(names, amounts, both) for g in groups}
+    for row in engine.run(simple_sql(spec, roles, needed)):
+        if row["gb"] == 1:
+            key = str(row["p"])
+        else:
+            index = int(row["b"])
+            key = f"b{index}"
+        figures: dict[str, float | None] = {"active": row["active"]}
+        for i, name in enumerate(names):
+            figures[f"events:{name}"] = row[f"events{i}"]
+            figures[f"customers:{name}"] = row[f"customers{i}"]
+        for i, (role, prop) in enumerate(amounts):
+            total, count = row[f"sum{i}"], row[f"count{i}"]
+            figures[f"sum:{role}:{prop}"] = total if total is not None else 0.0
+            figures[f"avg:{role}:{prop}"] = total / count if count else None
+        for j, measure in enumerate(both):
+            figures[measure] = row[f"both{j}"]
+        out[key] = figures
+    return out
+
+
+def _zeros(
+    names: list[str], amounts: list[tuple[str, str]], both: list[str]
+) -> dict[str, float | None]:
+    """The figures of a group without any event."""
+    figures: dict[str, float | None] = {"active": 0}
+    for name in names:
+        figures[f"events:{name}"] = figures[f"customers:{name}"] = 0
+    for role, prop in amounts:
+        figures[f"sum:{role}:{prop}"] = 0.0
+        figures[f"avg:{role}:{prop}"] = None
+    for measure in both:
+        figures[measure] = 0
+    return figures
+
+
+# -- 2. firsts ------------------------------------------------------------------------------
+
+
+def _first_roles(needed: set[str]) -> list[str]:
+    return sorted({m.split(":")[1] for m in needed if kind(m) in ("new", "ttf")})
+
+
+def _groups_sql(groups: Sequence[Group]) -> str:
+    rows = ", ".join(
+        f"({literal(g.key)}, {day_number(g.start) * US_PER_DAY}, {day_number(g.stop) * US_PER_DAY})"
+        for g in groups
+    )
+    return f"SELECT * FROM (VALUES {rows}) AS g(k, lo, hi)"  # noqa: S608
+
+
+def firsts_sql(
+    spec: KpiSpec, roles: Mapping[str, Role], needed: set[str], groups: Sequence[Group]
+) -> str:
+    names = _first_roles(needed)
+    high = (day_number(spec.end) + 1) * US_PER_DAY
+    firsts = "".join(
+        f", min(CASE WHEN {role_sql(roles[n])} THEN ts END) AS f{i}" for i, n in enumerate(names)
+    )
+    keep = " OR ".join([activity_sql(), *(role_sql(roles[n]) for n in names)])
+    counts = "".join(
+        f", CAST(sum(CASE WHEN f.f{i} >= g.lo AND f.f{i} < g.hi THEN 1 ELSE 0 END) AS BIGINT) "
+        f"AS new{i}, CAST(quantile_cont(CASE WHEN f.f{i} >= g.lo AND f.f{i} < g.hi "
+        f"THEN f.f{i} - f.f_any END, 0.5) AS DOUBLE) AS ttf{i}"
+        for i in range(len(names))
+    )
+    return (
+        "WITH firsts AS (SELECT customer_id, "  # noqa: S608
+        f"min(CASE WHEN {activity_sql()} THEN ts END) AS f_any{firsts} FROM events "
+        f"WHERE ts < {high} AND ({keep}) GROUP BY customer_id), "
+        f"grp AS ({_groups_sql(groups)}) "
+        "SELECT g.k, CAST(sum(CASE WHEN f.f_any < g.hi THEN 1 ELSE 0 END) AS BIGINT) AS known"
+        f"{counts} FROM firsts AS f CROSS JOIN grp AS g GROUP BY g.k"
+    )
+
+
+def _firsts(
+    engine: Engine,
+    spec: KpiSpec,
+    roles: Mapping[str, Role],
+    needed: set[str],
+    groups: Sequence[Group],
+) -> dict[str, dict[str, float | None]]:
+    names = _first_roles(needed)
+    zeros: dict[str, float | None] = {"known": 0}
+    zeros.update({f"new:{n}": 0 for n in names})
+    zeros.update({f"ttf:{n}": None for n in names})
+    out: dict[str, dict[str, float | None]] = {g.key: dict(zeros) for g in groups}
+    for row in engine.run(firsts_sql(spec, roles, needed, groups)):
+        figures: dict[str, float | None] = {"known": row["known"]}
+        for i, name in enumerate(names):
+            figures[f"new:{name}"] = row[f"new{i}"]
+            ttf = row[f"ttf{i}"]
+            figures[f"ttf:{name}"] = None if ttf is None else ttf / 1_000_000
+        out[str(row["k"])] = figures
+    return out
+
+
+# -- 3. activity ----------------------------------------------------------------------------
+
+
+def activity_sql_for(spec: KpiSpec, groups: Sequence[Group]) -> str:
+    low = (day_number(min(g.start for g in groups)) - 30) * US_PER_DAY
+    high = (day_number(spec.end) + 1) * US_PER_DAY
+    points = ", ".join(f"({literal(g.key)}, {day_number(g.stop)})" for g in groups)
+    return (
+        "WITH days AS (SELECT DISTINCT customer_id, day_n FROM events "  # noqa: S608
+        f"WHERE ts >= {low} AND ts < {high} AND {activity_sql()}), "
+        f"pts AS (SELECT * FROM (VALUES {points}) AS v(k, p)) "
+        "SELECT 'daily' AS kind, CAST(day_n AS VARCHAR) AS k, CAST(count(*) AS BIGINT) AS n "
+        "FROM days GROUP BY day_n UNION ALL "
+        "SELECT 'wau' AS kind, v.k, CAST(count(DISTINCT d.customer_id) AS BIGINT) AS n "
+        "FROM days AS d JOIN pts AS v ON d.day_n >= v.p - 7 AND d.day_n < v.p GROUP BY v.k "
+        "UNION ALL SELECT 'mau' AS kind, v.k, CAST(count(DISTINCT d.customer_id) AS BIGINT) "
+        "AS n FROM days AS d JOIN pts AS v ON d.day_n >= v.p - 30 AND d.day_n < v.p GROUP BY v.k"
+    )
+
+
+def _activity(
+    engine: Engine, spec: KpiSpec, groups: Sequence[Group]
+) -> dict[str, dict[str, float | None]]:
+    daily: dict[int, int] = {}
+    out: dict[str, dict[str, float | None]] = {g.key: {"wau": 0, "mau": 0} for g in groups}
+    for row in engine.run(activity_sql_for(spec, groups)):
+        if row["kind"] == "daily":
+            daily[int(row["k"])] = int(row["n"])
+        else:
+            out[str(row["k"])][str(row["kind"])] = int(row["n"])
+    for g in groups:
+        first, stop = day_number(g.start), day_number(g.stop)
+        days = stop - first
+        out[g.key]["dau"] = (
+            sum(daily.get(d, 0) for d in range(first, stop)) / days if days else None
+        )
+    return out
+
+
+# -- 4. churn -------------------------------------------------------------------------------
+
+
+def _churn(engine: Engine, spec: KpiSpec) -> dict[str, dict[str, float | None]]:
+    interval = {Interval.WEEK: Period.WEEK, Interval.MONTH: Period.MONTH}.get(spec.interval)
+    current = churn(
+        engine,
+        ChurnSpec(spec.start, spec.end, spec.churn_days, interval=interval, sample=0),
+    )
+    before = churn(
+        engine,
+        ChurnSpec(
+            spec.start - spec.length, spec.start - timedelta(days=1), spec.churn_days, sample=0
+        ),
+    )
+    out: dict[str, dict[str, float | None]] = {
+        "cur": _churn_figures(current.overall.rate),
+        "prev": _churn_figures(before.overall.rate),
+    }
+    for figure in current.series:
+        out[f"b{bucket_index(spec.interval, figure.start)}"] = _churn_figures(figure.rate)
+    return out
+
+
+def _churn_figures(rate: float | None) -> dict[str, float | None]:
+    return {"churn": rate, "retention": None if rate is None else 1.0 - rate}
+
+
+def _spend(spend: Mapping[date, float], group: Group) -> float:
+    return float(sum(v for d, v in spend.items() if group.start <= d < group.stop))

@@ -1,0 +1,332 @@
+"""One SQL text for DuckDB and Spark: the engines, the ``events`` relation, and the SQL kit.
+
+Funnels, retention, churn, paths and KPIs are written once, as SQL in DuckDB's dialect kept
+to what Spark SQL also has (window frames, ``GROUPING SETS``, ``FILTER``, ``min_by``,
+JSON paths), over one relation ``events``. The DuckDB engine runs that text as it is; the
+Spark engine translates it with sqlglot and swaps the two constructs whose translation would
+change the answer (exact percentiles become Spark's exact ``percentile``). Every engine gives
+``events`` the same extra columns, so the queries do no engine-specific time arithmetic:
+
+- ``customer_id``: ``profile_id`` mapped through the merge map (a merged customer counts once);
+- ``ts``: the event time in microseconds since the epoch (UTC), a BIGINT;
+- ``day_n``: days since 1970-01-01 (UTC); ``month_n``: ``year * 12 + month - 1``.
+
+Results hold only integers, floats, strings and NULLs, so both engines' answers compare equal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from cxloop.analytics import events as store
+
+US_PER_DAY = 86_400_000_000
+US_PER_SECOND = 1_000_000
+EPOCH = date(1970, 1, 1)
+# What a customer does: identify, alias and group calls are bookkeeping, not activity.
+ACTIVITY_TYPES = ("track", "page", "screen")
+MESSAGE_TYPES = ("track", "page", "screen", "identify", "group", "alias")
+NONE = "(none)"  # the breakdown group of customers without a value
+PROPERTY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}(\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,4}")
+OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
+_COMPARE = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "<>"}
+
+_VIEW_COLUMNS = (
+    "message_id, type, event, name, channel, timestamp, properties, traits, campaign_source, "
+    "campaign_medium, campaign_name, device_type, os_name, page_path, page_url, profile_id"
+)
+
+
+class SpecError(ValueError):
+    """A query spec that cannot run; ``field`` is the dotted path of the culprit."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+# -- engines --------------------------------------------------------------------------------
+
+
+class Engine(Protocol):
+    """Runs DuckDB-dialect SQL over ``events`` (and any extra tables) and returns dict rows."""
+
+    name: str
+
+    def run(
+        self, sql: str, tables: Mapping[str, pa.Table] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+class DuckDBEngine:
+    """The event files of one workspace, read in this process by DuckDB."""
+
+    name = "duckdb"
+
+    def __init__(self, files: Sequence[str | Path], merge_map: Mapping[str, str]) -> None:
+        self.files = [str(f) for f in files]
+        self.merge_map = pa.table(
+            {
+                "from_id": pa.array(list(merge_map.keys()), pa.string()),
+                "into_id": pa.array(list(merge_map.values()), pa.string()),
+            }
+        )
+
+    def run(self, sql: str, tables: Mapping[str, pa.Table] | None = None) -> list[dict[str, Any]]:
+        con = store.connect().cursor()
+        try:
+            con.register("merge_map", self.merge_map)
+            con.register("empty_events", store.SCHEMA.empty_table())
+            for name, table in (tables or {}).items():
+                con.register(name, table)
+            source = (
+                f"read_parquet({_list_literal(self.files)}, union_by_name = true)"
+                if self.files
+                else "empty_events"
+            )
+            # A view, not a CTE: DuckDB pushes each query's column choice and filters into the
+            # Parquet scan, and a relation used twice is not materialised whole.
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW events AS SELECT "  # noqa: S608
+                f"{_prefixed(_VIEW_COLUMNS, 'e')}, "
+                "coalesce(m.into_id, e.profile_id) AS customer_id, "
+                "epoch_us(e.timestamp) AS ts, "
+                f"CAST(epoch_us(e.timestamp) // {US_PER_DAY} AS BIGINT) AS day_n, "
+                "year(e.timestamp) * 12 + month(e.timestamp) - 1 AS month_n "
+                f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id"
+            )
+            result = con.sql(sql)
+            table = result.to_arrow_table() if result is not None else None
+        finally:
+            con.close()
+        return [] if table is None else table.to_pylist()
+
+
+class SparkEngine:
+    """The same files read by a Spark session (``local[N]`` or a cluster).
+
+    The session is the caller's: cxloop does not depend on pyspark, the ``spark`` extra
+    installs it. The session should run in UTC (``spark.sql.session.timeZone``).
+    """
+
+    name = "spark"
+
+    def __init__(self, spark: Any, files: Sequence[str | Path], merge_map: Mapping[str, str]):
+        self.spark = spark
+        raw = spark.read.parquet(*[str(f) for f in files])
+        raw.createOrReplaceTempView("cxloop_raw_events")
+        mapping = spark.createDataFrame(
+            list(merge_map.items()) or [("", "")], "from_id string, into_id string"
+        )
+        mapping.createOrReplaceTempView("merge_map")
+        spark.sql(
+            "CREATE OR REPLACE TEMP VIEW events AS SELECT "  # noqa: S608
+            f"{_prefixed(_VIEW_COLUMNS, 'e')}, "
+            "coalesce(m.into_id, e.profile_id) AS customer_id, "
+            "unix_micros(e.timestamp) AS ts, "
+            f"CAST(floor(unix_micros(e.timestamp) / {US_PER_DAY}) AS BIGINT) AS day_n, "
+            "year(e.timestamp) * 12 + month(e.timestamp) - 1 AS month_n "
+            "FROM cxloop_raw_events AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id"
+        )
+
+    def run(self, sql: str, tables: Mapping[str, pa.Table] | None = None) -> list[dict[str, Any]]:
+        for name, table in (tables or {}).items():
+            schema = ", ".join(f"{f.name} {_spark_type(f.type)}" for f in table.schema)
+            rows = [tuple(r.values()) for r in table.to_pylist()]
+            self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+        return [_plain(r.asDict()) for r in self.spark.sql(to_spark(sql)).collect()]
+
+
+def to_spark(sql: str) -> str:
+    """DuckDB SQL -> Spark SQL, keeping exact percentiles exact."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.PercentileCont):
+            return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+        return node
+
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(swap)
+    return tree.sql(dialect="spark")
+
+
+def _spark_type(kind: pa.DataType) -> str:
+    if pa.types.is_integer(kind):
+        return "bigint"
+    if pa.types.is_floating(kind):
+        return "double"
+    return "string"
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: float(v) if type(v).__name__ == "Decimal" else v for k, v in row.items()}
+
+
+def _prefixed(columns: str, alias: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
+# -- the SQL kit ----------------------------------------------------------------------------
+
+
+def literal(value: object) -> str:
+    """A SQL literal in DuckDB's dialect (sqlglot re-escapes it for Spark)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
+        return repr(value)
+    text = str(value).replace("\x00", "")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list_literal(values: Sequence[str]) -> str:
+    return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+def prop(name: str, column: str = "properties") -> str:
+    """The text of a JSON property (``a.b`` reaches into objects); NULL when absent."""
+    return f"json_extract_string({column}, {literal('$.' + name)})"
+
+
+def number(name: str, column: str = "properties") -> str:
+    return f"TRY_CAST({prop(name, column)} AS DOUBLE)"
+
+
+def micros(moment: datetime) -> int:
+    """A UTC-aware time as microseconds since the epoch."""
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * US_PER_DAY) + delta.seconds * US_PER_SECOND + delta.microseconds
+
+
+def day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def from_day_number(n: int) -> date:
+    return EPOCH + timedelta(days=n)
+
+
+def week_number(day_n: str | int) -> str:
+    """SQL of the Monday-based week index of a day number (1970-01-01 was a Thursday)."""
+    return f"CAST(floor(({day_n} + 3) / 7) AS BIGINT)"
+
+
+def week_start(week_n: int) -> date:
+    return from_day_number(week_n * 7 - 3)
+
+
+def month_start(month_n: int) -> date:
+    return date(month_n // 12, month_n % 12 + 1, 1)
+
+
+def month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Which events: a message type, an event (track) or page/screen name, property filters
+    (``where``) and a channel. ``where`` maps a property to a value (equality), a list (one
+    of) or an object of operators: ``eq ne in gt gte lt lte exists``."""
+
+    event: str | None = None
+    type: str = "track"
+    where: Mapping[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+
+    def check(self, path: str) -> None:
+        if self.type not in MESSAGE_TYPES:
+            raise SpecError(f"{path}.type", f"must be one of {', '.join(MESSAGE_TYPES)}")
+        if self.type == "track" and not self.event:
+            raise SpecError(f"{path}.event", "a track step needs an event name")
+        for name, condition in self.where.items():
+            _condition_sql(name, condition, f"{path}.where.{name}")
+
+    def sql(self) -> str:
+        """A boolean SQL expression over a row of ``events``."""
+        parts = [f"type = {literal(self.type)}"]
+        if self.event:
+            column = "event" if self.type == "track" else "name"
+            parts.append(f"{column} = {literal(self.event)}")
+        if self.channel:
+            parts.append(f"channel = {literal(self.channel)}")
+        parts.extend(
+            _condition_sql(name, condition, f"where.{name}")
+            for name, condition in sorted(self.where.items())
+        )
+        return "(" + " AND ".join(parts) + ")"
+
+
+def activity_sql() -> str:
+    return f"type IN ({', '.join(literal(t) for t in ACTIVITY_TYPES)})"
+
+
+def matcher_or_activity(matcher: Matcher | None) -> str:
+    return matcher.sql() if matcher is not None else f"({activity_sql()})"
+
+
+def _condition_sql(name: str, condition: Any, path: str) -> str:
+    if not PROPERTY.fullmatch(name):
+        raise SpecError(path, "property names are letters, digits and _, dotted for objects")
+    if isinstance(condition, Mapping):
+        if not condition:
+            raise SpecError(path, "give at least one operator")
+        parts = []
+        for op, value in sorted(condition.items()):
+            if op not in OPERATORS:
+                raise SpecError(f"{path}.{op}", f"unknown operator; use {', '.join(OPERATORS)}")
+            parts.append(_operator_sql(name, op, value, f"{path}.{op}"))
+        return " AND ".join(parts)
+    if isinstance(condition, list):
+        return _operator_sql(name, "in", condition, path)
+    return _operator_sql(name, "eq", condition, path)
+
+
+def _operator_sql(name: str, op: str, value: Any, path: str) -> str:
+    if op == "exists":
+        if not isinstance(value, bool):
+            raise SpecError(path, "exists takes true or false")
+        return f"{prop(name)} IS {'NOT ' if value else ''}NULL"
+    if op == "in":
+        if not isinstance(value, list) or not value:
+            raise SpecError(path, "give a non-empty list of values")
+        if all(_is_number(v) for v in value):
+            return f"{number(name)} IN ({', '.join(literal(float(v)) for v in value)})"
+        return f"{prop(name)} IN ({', '.join(literal(_text(v, path)) for v in value)})"
+    if _is_number(value):
+        return f"{number(name)} {_COMPARE[op]} {literal(float(value))}"
+    if op not in ("eq", "ne"):
+        raise SpecError(path, f"{op} compares numbers")
+    return f"{prop(name)} {_COMPARE[op]} {literal(_text(value, path))}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _text(value: Any, path: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    raise SpecError(path, "values are strings, numbers or booleans")

@@ -1,0 +1,92 @@
+"""JSON API of the feedback metrics: NPS, CSAT and CES, their breakdowns, trends and tests.
+
+Every route first waits until what the caller's workspace has in the inbox is in the event
+store, so a response posted just before counts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from cxloop.accounts.deps import ReadPrincipal
+from cxloop.analytics.feedback import Metric
+from cxloop.core.deps import SessionDep, SettingsDep
+from cxloop.eventstore.service import events_root
+from cxloop.surveys import metrics
+from cxloop.surveys import metrics_schemas as schemas
+
+router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
+
+
+def settle_inbox(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Runs before authentication: loads the caller's inbox in transactions of its own, then
+    begins the request's transaction as a reader. An app without its lifespan (no session
+    factory) has nothing to settle with."""
+    factory = getattr(request.app.state, "sessionmaker", None)
+    kind, _, token = request.headers.get("authorization", "").partition(" ")
+    if factory is not None and kind.lower() == "bearer" and token.strip():
+        interval = timedelta(seconds=settings.key_touch_interval_seconds)
+        used_at = metrics.settle_for_key(factory, events_root(settings), token.strip(), interval)
+        metrics.begin_reading(session, used_at, interval)
+
+
+Settled = Annotated[None, Depends(settle_inbox)]
+Measure = Annotated[schemas.MeasureQuery, Query()]
+Compare = Annotated[schemas.CompareQuery, Query()]
+
+
+@router.get("/nps", response_model=schemas.NpsRead, response_model_exclude_unset=True)
+def read_nps(
+    _: Settled, query: Measure, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """Net Promoter Score with its 95% interval; `groups` with `by`, `trend` with `interval`."""
+    root = events_root(settings)
+    return metrics.measure(session, principal.workspace_id, root, Metric.NPS, query)
+
+
+@router.get("/csat", response_model=schemas.CsatRead, response_model_exclude_unset=True)
+def read_csat(
+    _: Settled, query: Measure, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """CSAT: % of 4-5 answers (Wilson interval) and the mean (t interval)."""
+    root = events_root(settings)
+    return metrics.measure(session, principal.workspace_id, root, Metric.CSAT, query)
+
+
+@router.get("/ces", response_model=schemas.CesRead, response_model_exclude_unset=True)
+def read_ces(
+    _: Settled, query: Measure, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """CES: the mean (t interval) and % of 5-7 answers (Wilson interval)."""
+    root = events_root(settings)
+    return metrics.measure(session, principal.workspace_id, root, Metric.CES, query)
+
+
+@router.get("/nps/compare", response_model=schemas.NpsComparison)
+def compare_nps(
+    _: Settled, query: Compare, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """NPS b - NPS a: two-sample z test. Two values of `by`, or two periods."""
+    root = events_root(settings)
+    return metrics.compare(session, principal.workspace_id, root, Metric.NPS, query)
+
+
+@router.get("/csat/compare", response_model=schemas.CsatComparison)
+def compare_csat(
+    _: Settled, query: Compare, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """CSAT b - a: two-proportion z test; the means in `secondary` (Welch's t)."""
+    root = events_root(settings)
+    return metrics.compare(session, principal.workspace_id, root, Metric.CSAT, query)
+
+
+@router.get("/ces/compare", response_model=schemas.CesComparison)
+def compare_ces(
+    _: Settled, query: Compare, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """CES b - a: Welch's t test; % easy in `secondary` (two-proportion z)."""
+    root = events_root(settings)
+    return metrics.compare(session, principal.workspace_id, root, Metric.CES, query)

@@ -1,0 +1,362 @@
+"""What the hosted page and the widget show and do, free of HTTP: open a survey's form,
+and take a posted step of it. :mod:`cxloop.surveys.pages` only renders the result."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxloop.config import Settings
+from cxloop.core.i18n import translate
+from cxloop.models import ResponseSource, Survey, SurveyStatus, SurveyVersion
+from cxloop.surveys import errors, hosted, links, service
+from cxloop.surveys.hosted import FormState, Step
+from cxloop.surveys.links import LinkGrant
+from cxloop.surveys.schemas import Question, ResponseCreate, SurveyDefinition, localise
+from cxloop.surveys.widget import page_of
+
+FALLBACK_COLOUR = "#0b5cad"
+PROMOTER_SCORE = 9
+
+
+@dataclass
+class Request:
+    """What a visitor's request says, beyond the form itself."""
+
+    lang: str | None = None
+    accept_language: str | None = None
+    touchpoint: str | None = None
+    channel: str | None = None
+    customer: dict[str, str] = field(default_factory=dict)
+    source: ResponseSource = ResponseSource.PAGE
+    embedded: bool = False
+
+
+@dataclass
+class View:
+    """A page to render: ``kind`` picks the template, the rest fills it."""
+
+    kind: Literal["form", "done", "closed", "link_used", "link_expired", "link_invalid"]
+    lang: str
+    status: int = 200
+    survey_name: str = ""
+    theme: dict[str, str] = field(default_factory=dict)
+    languages: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def theme_of(page_theme: Mapping[str, Any] | None) -> dict[str, str]:
+    """Brand colour and the text colour that reads on it at WCAG AA (4.5:1) or better."""
+    colour = str((page_theme or {}).get("brand_color") or FALLBACK_COLOUR)
+    on = "#ffffff" if _contrast(colour, "#ffffff") >= _contrast(colour, "#111111") else "#111111"
+    ink = colour if _contrast(colour, "#ffffff") >= 4.5 else "#1b1f24"
+    logo = str((page_theme or {}).get("logo_url") or "")
+    return {"brand": colour, "on_brand": on, "brand_ink": ink, "logo_url": logo}
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _text(texts: Mapping[Any, str] | None, lang: str, default: str) -> str:
+    return localise(cast("dict[str, str] | None", texts), lang, default)
+
+
+def find_survey(session: Session, survey_id: uuid.UUID) -> Survey | None:
+    """A survey by id alone: its id is what the public page is addressed by."""
+    return session.get(Survey, survey_id)
+
+
+def _current(session: Session, survey: Survey) -> SurveyDefinition:
+    row = session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey.id,
+            SurveyVersion.workspace_id == survey.workspace_id,
+            SurveyVersion.version == survey.current_version,
+        )
+    )
+    if row is None:  # pragma: no cover (every survey has its current version)
+        raise errors.VersionNotFound(f"survey {survey.id} lacks version {survey.current_version}")
+    return service.definition_of(row)
+
+
+def _message(kind: Any, lang: str, status: int, survey: Survey | None = None) -> View:
+    return View(kind=kind, lang=lang, status=status, survey_name=survey.name if survey else "")
+
+
+def open_form(
+    session: Session,
+    survey_id: uuid.UUID,
+    visitor: Request,
+    settings: Settings,
+    *,
+    grant: LinkGrant | None = None,
+) -> View:
+    """The first step of a survey's form, or the page saying why there is none."""
+    survey = find_survey(session, survey_id)
+    fallback = hosted.choose_language(
+        [], "en", asked=visitor.lang, accept_language=visitor.accept_language
+    )
+    if survey is None or (grant is not None and grant.workspace_id != survey.workspace_id):
+        return _message("link_invalid", fallback, 404)
+    customer = dict(grant.customer) if grant else dict(visitor.customer)
+    lang = hosted.choose_language(
+        survey.languages,
+        survey.default_language,
+        asked=visitor.lang,
+        link=grant.language if grant else None,
+        profile=hosted.profile_language(session, survey.workspace_id, customer)
+        if customer
+        else None,
+        accept_language=visitor.accept_language,
+    )
+    if survey.status != SurveyStatus.ACTIVE:
+        return _message("closed", lang, 410, survey)
+    key = grant.response_key if grant else uuid.uuid4()
+    state = FormState(
+        survey_id=survey.id,
+        response_key=key,
+        language=lang,
+        source=_source(grant, visitor).value,
+        customer=customer,
+        touchpoint=(grant.touchpoint if grant else None) or visitor.touchpoint,
+        channel=(grant.channel if grant else None) or visitor.channel,
+        link_id=grant.link_id if grant else None,
+    )
+    definition = _current(session, survey)
+    # only a link can come back to a response: an anonymous visit starts a new one
+    stored = hosted.stored_answers(session, survey, key) if grant is not None else None
+    answers = dict(stored.answers) if stored is not None else {}
+    state.asked = [q for q in answers if definition.question(q) is not None]
+    step = hosted.next_step(definition, answers, state.asked)
+    if step.is_empty:  # a link whose every question was answered in an earlier visit
+        return _message("link_used", lang, 410, survey)
+    return _form(session, survey, definition, state, step, answers, settings, visitor)
+
+
+def _source(grant: LinkGrant | None, visitor: Request) -> ResponseSource:
+    if grant is not None:
+        return ResponseSource.EMAIL if grant.channel == "email" else ResponseSource.PAGE
+    return visitor.source
+
+
+def _form(
+    session: Session,
+    survey: Survey,
+    definition: SurveyDefinition,
+    state: FormState,
+    step: Step,
+    answers: Mapping[str, Any],
+    settings: Settings,
+    visitor: Request,
+    *,
+    posted: Mapping[str, list[str]] | None = None,
+    problems: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> View:
+    lang, default = state.language, survey.default_language
+    page = page_of(session, survey)
+    questions = [_question(q, lang, default, False) for q in step.base]
+    questions += [_question(q, lang, default, True) for q in step.follow_ups]
+    values = {
+        "token": hosted.sign_state(state, settings),
+        "intro": _text(definition.intro, lang, default) if not state.asked else "",
+        "questions": questions,
+        "earlier": orjson.dumps(dict(answers)).decode(),
+        "posted": posted or {},
+        "problems": {qid: translate(key, lang) for qid, key in (problems or {}).items()},
+        "is_first": not state.asked,
+        "embedded": visitor.embedded,
+    }
+    return View(
+        kind="form",
+        lang=lang,
+        status=status,
+        survey_name=survey.name,
+        theme=theme_of(page.theme if page else None),
+        languages=list(survey.languages) or [default],
+        values=values,
+    )
+
+
+def _question(question: Question, lang: str, default: str, follow_up: bool) -> dict[str, Any]:
+    bounds = question.bounds()
+    view: dict[str, Any] = {
+        "id": question.id,
+        "type": question.type,
+        "title": _text(question.title, lang, default),
+        "description": _text(question.description, lang, default),
+        "required": question.is_required,
+        "follow_up": follow_up,
+        "style": question.style or "stars",
+        "max_length": question.max_length or 2000,
+        "show_if": orjson.dumps([c.model_dump(mode="json") for c in question.conditions]).decode(),
+        "choices": [(c.id, _text(c.label, lang, default)) for c in question.choices or []],
+        "scale": list(range(bounds[0], bounds[1] + 1)) if bounds else [],
+    }
+    return view
+
+
+def post_form(
+    session: Session,
+    survey_id: uuid.UUID,
+    form: Mapping[str, list[str]],
+    visitor: Request,
+    settings: Settings,
+    *,
+    grant: LinkGrant | None = None,
+) -> View:
+    """Take one posted step: save it (partial, or complete when nothing is left to ask)
+    and return the next step, the same step with its problems, or the thank-you page."""
+    survey = find_survey(session, survey_id)
+    if survey is None:
+        return _message("link_invalid", visitor.lang or "en", 404)
+    try:
+        state = hosted.read_state((form.get("token") or [""])[0], settings)
+    except (hosted.TokenError, KeyError, ValueError):
+        return _restart(session, survey_id, visitor, settings, grant)
+    if state.survey_id != survey.id or (grant and state.link_id != grant.link_id):
+        return _restart(session, survey_id, visitor, settings, grant)
+    if any(v.strip() for v in form.get("website", [])):  # the honeypot: a bot filled it
+        return _done(session, survey, state, {}, None)
+    if survey.status != SurveyStatus.ACTIVE:
+        return _message("closed", state.language, 410, survey)
+    definition = _current(session, survey)
+    stored = hosted.stored_answers(session, survey, state.response_key) if state.asked else None
+    earlier = {k: v for k, v in (stored.answers if stored else {}).items() if k in state.asked}
+    step = hosted.next_step(definition, earlier, state.asked)
+    shown = step.base + (step.follow_ups if form.get("js") == ["1"] else [])
+    answers, problems = hosted.parse_answers(shown, form)
+    for qid in hosted.required_missing(shown, answers, earlier):
+        problems.setdefault(qid, "page.error.required")
+    merged = {**earlier, **answers}
+    if not problems:
+        after = [*state.asked, *(q.id for q in shown)]
+        finished = hosted.next_step(definition, merged, after).is_empty
+        problems = _save(session, survey, state, merged, finished, grant)
+        if "_closed" in problems:
+            return _message("closed", state.language, 410, survey)
+        if not problems and finished:
+            return _done(session, survey, state, merged, definition)
+        if not problems:
+            state.asked = after
+            nxt = hosted.next_step(definition, merged, after)
+            return _form(session, survey, definition, state, nxt, merged, settings, visitor)
+    return _form(
+        session,
+        survey,
+        definition,
+        state,
+        step,
+        earlier,
+        settings,
+        visitor,
+        posted={q.id: form.get(f"a.{q.id}", []) for q in shown},
+        problems=problems,
+        status=422,
+    )
+
+
+def _save(
+    session: Session,
+    survey: Survey,
+    state: FormState,
+    answers: dict[str, Any],
+    complete: bool,
+    grant: LinkGrant | None,
+) -> dict[str, str]:
+    payload = ResponseCreate(
+        customer=state.customer or None,  # type: ignore[arg-type]
+        answers=answers,
+        touchpoint=state.touchpoint,
+        channel=state.channel,
+        language=state.language,  # type: ignore[arg-type]
+        response_id=state.response_key,
+        is_complete=complete,
+    )
+    try:
+        with session.begin_nested():
+            service.submit_response(
+                session,
+                survey.workspace_id,
+                survey.id,
+                payload,
+                source=hosted.source_of(state.source),
+            )
+            if complete and grant is not None:
+                links.mark_used(session, grant.link_id)
+    except errors.SurveyNotOpen:
+        return {"_closed": "page.closed.title"}
+    except errors.InvalidResponse as exc:
+        found: dict[str, str] = {}
+        for loc, _ in exc.problems:
+            qid = str(loc[1]) if len(loc) > 1 and loc[0] == "answers" else "_form"
+            found.setdefault(qid, "page.error.invalid")
+        return found
+    return {}
+
+
+def _done(
+    session: Session,
+    survey: Survey,
+    state: FormState,
+    answers: Mapping[str, Any],
+    definition: SurveyDefinition | None,
+) -> View:
+    definition = definition or _current(session, survey)
+    page = page_of(session, survey)
+    lang = state.language
+    nps = definition.first_of("nps")
+    score = answers.get(nps.id) if nps is not None else None
+    review = page.review_url if page is not None and page.review_url else None
+    is_promoter = isinstance(score, int) and score >= PROMOTER_SCORE
+    return View(
+        kind="done",
+        lang=lang,
+        survey_name=survey.name,
+        theme=theme_of(page.theme if page else None),
+        values={
+            "thank_you": _text(definition.thank_you, lang, survey.default_language),
+            "review_url": review if is_promoter else None,
+        },
+    )
+
+
+def _restart(
+    session: Session,
+    survey_id: uuid.UUID,
+    visitor: Request,
+    settings: Settings,
+    grant: LinkGrant | None,
+) -> View:
+    """A form whose token is missing, forged or too old: a fresh form, with a note."""
+    view = open_form(session, survey_id, visitor, settings, grant=grant)
+    if view.kind == "form":
+        view.values["problems"] = {"_form": translate("page.error.stale", view.lang)}
+        view.status = 400
+    return view
+
+
+def read_grant(session: Session, token: str, settings: Settings) -> LinkGrant | View:
+    """The grant of a personal link, or the page that says why it cannot be used."""
+    try:
+        return links.read_link(session, token, settings=settings)
+    except errors.LinkUsed:
+        return _message("link_used", "en", 410)
+    except errors.LinkExpired:
+        return _message("link_expired", "en", 410)
+    except (errors.LinkRevoked, errors.LinkInvalid):
+        return _message("link_invalid", "en", 404)

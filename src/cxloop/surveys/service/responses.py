@@ -1,0 +1,367 @@
+"""Responses: checked against the version they answer, stored, and recorded as a
+``Survey Responded`` event in the same transaction (see :mod:`cxloop.surveys.events`), so
+the customer's timeline, the metrics and the segments read them from the event store.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from cxloop.core.actors import Actor
+from cxloop.core.ids import uuid7
+from cxloop.core.time import utcnow
+from cxloop.ingest import service as ingest
+from cxloop.models import ResponseSource, Survey, SurveyResponse, SurveyStatus, SurveyVersion
+from cxloop.profiles import service as profiles
+from cxloop.surveys import definitions, errors, events
+from cxloop.surveys.definitions import Problem
+from cxloop.surveys.schemas import ResponseCreate, SurveyDefinition
+from cxloop.surveys.service.surveys import (
+    audit,
+    definition_of,
+    get_survey,
+    is_full,
+    to_utc,
+)
+
+DEFAULT_CHANNELS = {
+    ResponseSource.API: "api",
+    ResponseSource.PAGE: "web",
+    ResponseSource.WIDGET: "web",
+    ResponseSource.EMAIL: "email",
+    ResponseSource.IMPORT: "import",
+}
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+_CHANNEL_ALIASES = {"browser": "web", "mobile": "app", "website": "web"}
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# identifiers most trusted first, when one must be picked to find or name the customer
+_KIND_ORDER = ("user_id", "email", "phone")
+# clocks of the devices answering may run a little ahead
+_FUTURE_SLACK = timedelta(minutes=10)
+_MAX_EVENT_BYTES = 30 * 1024  # Segment's 32 KB per message, less room for the envelope
+LINK_WINDOW = timedelta(days=1)
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """A response written to the session, and the event that goes with it (None when it
+    was sent again unchanged)."""
+
+    response: SurveyResponse
+    message: dict[str, Any] | None
+
+
+def submit_response(
+    session: Session,
+    workspace_id: uuid.UUID,
+    survey_id: uuid.UUID,
+    payload: ResponseCreate,
+    *,
+    source: ResponseSource = ResponseSource.API,
+) -> SurveyResponse:
+    """Check a response against the version it answers, store it and record its
+    ``Survey Responded`` event in the same transaction.
+
+    Posting the same ``response_id`` again replaces the answers (a partial response
+    becomes complete); sent again unchanged, it changes nothing.
+    """
+    survey = get_survey(session, workspace_id, survey_id)
+    prepared = prepare_response(session, survey, payload, source=source)
+    if prepared.message is not None:
+        ingest.record(session, workspace_id, [prepared.message])
+    return prepared.response
+
+
+def prepare_response(
+    session: Session,
+    survey: Survey,
+    payload: ResponseCreate,
+    *,
+    source: ResponseSource,
+    response_key: uuid.UUID | None = None,
+    historical: bool = False,
+) -> Prepared:
+    """Everything of :func:`submit_response` but recording the event, which the caller
+    does (an import records a chunk of them at once). ``historical`` responses (imports)
+    are taken whatever the survey's status, dates and limit."""
+    key = payload.response_id or response_key
+    existing = _existing(session, survey, key)
+    number = payload.version or (existing.version if existing else survey.current_version)
+    becomes_complete = payload.is_complete and not (existing is not None and existing.is_complete)
+    definition = _definition(session, survey, number)
+    answers, problems = definitions.check_answers(
+        definition, number, payload.answers, complete=payload.is_complete
+    )
+    ids, id_problems = _identifiers(session, survey.workspace_id, payload.customer or {})
+    channel, channel_problems = _channel(payload.channel, source)
+    submitted_at, time_problems = _times(payload)
+    problems += id_problems + channel_problems + time_problems
+    if existing is not None and existing.is_complete and not payload.is_complete:
+        problems.append((["is_complete"], "this response was already submitted complete"))
+    if problems:
+        raise errors.InvalidResponse(problems)
+    if existing is not None and _unchanged(existing, number, answers, payload.is_complete):
+        return Prepared(existing, None)  # a retry: what it sent is stored already
+    if not historical:
+        _ensure_open(survey, counting=becomes_complete)
+    now = utcnow()
+    response = existing
+    if response is None:
+        made = uuid7()
+        response = SurveyResponse(
+            id=made,
+            workspace_id=survey.workspace_id,
+            survey_id=survey.id,
+            response_key=key or made,
+            source=source,
+            created_at=now,
+            started_at=to_utc(payload.started_at) or now,
+        )
+    _fill(response, survey, payload, ids, answers, number, channel, now)
+    if payload.is_complete:
+        response.submitted_at = submitted_at or now
+    message = events.message(survey, definition, response)
+    if len(orjson.dumps(message)) > _MAX_EVENT_BYTES:
+        raise errors.InvalidResponse([(["answers"], "the answers are too long for one response")])
+    if existing is None:
+        session.add(response)
+    if becomes_complete:
+        _count(session, survey, enforce=not historical)
+    if response.profile_id is None:
+        response.profile_id = _known_profile(session, survey.workspace_id, response)
+    session.flush()
+    return Prepared(response, message)
+
+
+def _definition(session: Session, survey: Survey, number: int) -> SurveyDefinition:
+    version = session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey.id,
+            SurveyVersion.workspace_id == survey.workspace_id,
+            SurveyVersion.version == number,
+        )
+    )
+    if version is None:
+        raise errors.InvalidResponse([(["version"], f"this survey has no version {number}")])
+    return definition_of(version)
+
+
+def _existing(session: Session, survey: Survey, key: uuid.UUID | None) -> SurveyResponse | None:
+    if key is None:
+        return None
+    existing = session.scalar(
+        select(SurveyResponse).where(
+            SurveyResponse.workspace_id == survey.workspace_id,
+            SurveyResponse.response_key == key,
+        )
+    )
+    if existing is not None and existing.survey_id != survey.id:
+        raise errors.ResponseConflict(f"response {key} answers another survey")
+    return existing
+
+
+def _ensure_open(survey: Survey, *, counting: bool) -> None:
+    if survey.status != SurveyStatus.ACTIVE:
+        raise errors.SurveyNotOpen(
+            f"this survey is {survey.status.value}; it takes responses only while active"
+        )
+    if survey.closes_at is not None and survey.closes_at <= utcnow():
+        raise errors.SurveyNotOpen(
+            f"this survey closed on {survey.closes_at.isoformat()} and takes no more responses"
+        )
+    if counting and is_full(survey):
+        raise errors.SurveyNotOpen(
+            f"this survey has reached its limit of {survey.response_limit} responses"
+        )
+
+
+def _count(session: Session, survey: Survey, *, enforce: bool) -> None:
+    """Count one more complete response; the survey closes when that makes it full.
+
+    One conditional UPDATE, so two responses racing for the last place cannot both win.
+    """
+    statement = update(Survey).where(
+        Survey.id == survey.id, Survey.workspace_id == survey.workspace_id
+    )
+    if enforce:
+        statement = statement.where(
+            or_(Survey.response_limit.is_(None), Survey.response_count < Survey.response_limit)
+        )
+    counted = session.execute(
+        statement.values(response_count=Survey.response_count + 1)
+        .returning(Survey.response_count)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if counted is None:
+        raise errors.SurveyNotOpen(
+            f"this survey has reached its limit of {survey.response_limit} responses"
+        )
+    set_committed_value(survey, "response_count", counted)
+    if enforce and survey.response_limit is not None and counted >= survey.response_limit:
+        now = utcnow()
+        survey.status, survey.closed_at, survey.updated_at = SurveyStatus.CLOSED, now, now
+        audit(session, Actor.system(), "survey.closed", survey, {"reason": "response_limit"})
+
+
+def _identifiers(
+    session: Session, workspace_id: uuid.UUID, customer: dict[str, str | int]
+) -> tuple[dict[str, str], list[Problem]]:
+    """The customer's identifiers, normalised as the loader normalises them."""
+    if not customer:
+        return {}, []
+    normalise = profiles.normaliser(session, workspace_id)
+    ids: dict[str, str] = {}
+    problems: list[Problem] = []
+    for given, raw in customer.items():
+        kind = _CAMEL.sub("_", given).lower()  # userId, lineId: as Segment spells them
+        if not _KIND.fullmatch(kind):
+            problems.append(
+                (["customer", given], "not an identifier kind (a-z, 0-9 and _, e.g. line_id)")
+            )
+            continue
+        value = normalise(kind, raw)
+        if value is None:
+            problems.append((["customer", given], f"not a usable {kind.replace('_', ' ')}"))
+        else:
+            ids[kind] = value
+    return ids, problems
+
+
+def _channel(raw: str | None, source: ResponseSource) -> tuple[str, list[Problem]]:
+    if raw is None or not raw.strip():
+        return DEFAULT_CHANNELS[source], []
+    name = raw.strip().lower()
+    name = _CHANNEL_ALIASES.get(name, name)
+    if not _CHANNEL.fullmatch(name):
+        return name, [(["channel"], "a short name such as web, app, email, chat or store")]
+    return name, []
+
+
+def _times(payload: ResponseCreate) -> tuple[datetime | None, list[Problem]]:
+    submitted_at = to_utc(payload.submitted_at)
+    latest = utcnow() + _FUTURE_SLACK
+    problems: list[Problem] = []
+    for name, moment in (
+        ("submitted_at", submitted_at),
+        ("started_at", to_utc(payload.started_at)),
+    ):
+        if moment is not None and moment > latest:
+            problems.append(([name], "is in the future"))
+    return submitted_at, problems
+
+
+def _unchanged(
+    response: SurveyResponse, version: int, answers: dict[str, Any], complete: bool
+) -> bool:
+    return (
+        response.version == version
+        and response.answers == answers
+        and response.is_complete == complete
+    )
+
+
+def _fill(
+    response: SurveyResponse,
+    survey: Survey,
+    payload: ResponseCreate,
+    ids: dict[str, str],
+    answers: dict[str, Any],
+    version: int,
+    channel: str,
+    now: datetime,
+) -> None:
+    if ids or not response.customer:
+        response.customer = ids
+    response.user_id = ids.get("user_id", response.user_id)
+    response.anonymous_id = ids.get("anonymous_id", response.anonymous_id)
+    if response.user_id is None and response.anonymous_id is None:
+        response.anonymous_id = _anonymous_id(survey.workspace_id, ids, response.response_key)
+    response.version = version
+    response.answers = answers
+    response.is_complete = payload.is_complete
+    response.touchpoint = payload.touchpoint or response.touchpoint or survey.touchpoint
+    response.channel = channel if payload.channel or not response.channel else response.channel
+    response.language = payload.language or response.language or survey.default_language
+    response.updated_at = now
+
+
+def _anonymous_id(workspace_id: uuid.UUID, ids: dict[str, str], key: uuid.UUID) -> str:
+    """The anonymous id of a response without user id or anonymous id: derived from the
+    customer's most trusted identifier, or from the response itself when there is none."""
+    for kind in (*_KIND_ORDER, *sorted(ids)):
+        if kind in ids:
+            return events.anonymous_id_for(workspace_id, kind, ids[kind])
+    return f"cxl-{key}"
+
+
+def _known_profile(
+    session: Session, workspace_id: uuid.UUID, response: SurveyResponse
+) -> uuid.UUID | None:
+    """The customer already holding one of the response's identifiers, if any."""
+    ids = dict(response.customer)
+    if response.anonymous_id is not None:
+        ids.setdefault("anonymous_id", response.anonymous_id)
+    for kind in (*_KIND_ORDER, *sorted(k for k in ids if k != "anonymous_id"), "anonymous_id"):
+        if kind in ids:
+            profile = profiles.find_profile(session, workspace_id, kind, ids[kind])
+            if profile is not None:
+                return profile.id
+    return None
+
+
+def list_responses(
+    session: Session,
+    workspace_id: uuid.UUID,
+    survey_id: uuid.UUID,
+    *,
+    limit: int = 50,
+    before: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Sequence[SurveyResponse]:
+    """Newest first; ``since`` and ``until`` bound the submission time (``until`` excluded)."""
+    survey = get_survey(session, workspace_id, survey_id)
+    query = select(SurveyResponse).where(
+        SurveyResponse.survey_id == survey.id, SurveyResponse.workspace_id == workspace_id
+    )
+    if before is not None:
+        query = query.where(SurveyResponse.id < before)
+    if since is not None:
+        query = query.where(SurveyResponse.submitted_at >= to_utc(since))
+    if until is not None:
+        query = query.where(SurveyResponse.submitted_at < to_utc(until))
+    return session.scalars(query.order_by(SurveyResponse.id.desc()).limit(limit)).all()
+
+
+def link_profiles(session: Session, *, batch: int = 500) -> int:
+    """Give recent responses of customers unknown when they answered the profile their
+    event was loaded into; returns how many were linked."""
+    rows = session.scalars(
+        select(SurveyResponse)
+        .where(
+            SurveyResponse.profile_id.is_(None),
+            SurveyResponse.created_at >= utcnow() - LINK_WINDOW,
+        )
+        .order_by(SurveyResponse.created_at)
+        .limit(batch)
+    ).all()
+    linked = 0
+    for response in rows:
+        response.profile_id = _known_profile(session, response.workspace_id, response)
+        linked += response.profile_id is not None
+    session.flush()
+    return linked
