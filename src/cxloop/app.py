@@ -29,6 +29,7 @@ from cxloop.surveys.page_router import router as survey_pages_api
 from cxloop.surveys.pages import router as survey_pages
 from cxloop.surveys.router import router as surveys_router
 from cxloop.system.router import router as system_router
+from cxloop.text.router import router as text_router
 from cxloop.web.errors import render_error_page
 from cxloop.web.router import router as web_router
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(journeys_router)
     app.include_router(kpis_router)
     app.include_router(metrics_router)
+    app.include_router(text_router)
     app.include_router(web_router)
     return app
 

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Days a messageId is remembered to drop a resent duplicate.",
     )
+    text_model_dir: Path | None = Field(
+        default=None,
+        description="Sentiment model folder (from `cxloop text train`); empty: the shipped one.",
+    )
+    text_max_batch: int = Field(
+        default=256, ge=1, description="Texts one `POST /api/v1/text/analyze` call may send."
+    )
+
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Address customers reach this server at: the base of links sent by email.",

@@ -151,7 +151,7 @@ def test_the_worker_runs_beside_the_api_and_ends_with_it(
                 stderr=subprocess.STDOUT,
             )
             try:
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 90
                 while not (tmp_path / "serve.log").read_text().count("worker "):
                     assert process.poll() is None, (tmp_path / "serve.log").read_text()
                     assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
@@ -161,7 +161,7 @@ def test_the_worker_runs_beside_the_api_and_ends_with_it(
                 # a crash of the server must not leave the worker running on its own
                 process.kill()
                 process.wait(timeout=10)
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 60
                 while _alive(children[0]):
                     assert time.monotonic() < deadline, "the worker outlived the server"
                     time.sleep(0.1)

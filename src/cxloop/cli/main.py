@@ -8,6 +8,7 @@ import typer
 
 from cxloop import __version__
 from cxloop.cli import accounts, ingest, reference, surveys, system
+from cxloop.cli import text as text_cli
 
 app = typer.Typer(
     name="cxloop",
@@ -23,6 +24,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(system.db_app, name="db")
 app.add_typer(system.jobs_app, name="jobs")
 app.add_typer(ingest.import_app, name="import")
+app.add_typer(text_cli.text_app, name="text")
 ingest.import_app.command("responses")(surveys.import_responses)
 
 
