@@ -13,19 +13,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
 
+from cxloop.core.lazy import deferred
 from cxloop.text import embeddings, lexicon
 from cxloop.text.errors import BadModel
 from cxloop.text.language import detect_language
 from cxloop.text.normalize import normalize, strip_accents
 from cxloop.text.tokenize import words
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn import linear_model
+    from sklearn.feature_extraction import text as sk_text
+else:  # loaded on first use: see cxloop.core.lazy
+    sp = deferred("scipy.sparse")
+    linear_model = deferred("sklearn.linear_model")
+    sk_text = deferred("sklearn.feature_extraction.text")
 
 FORMAT = "cxloop-text-classifier/1"
 Features = Literal["tfidf", "embeddings", "both"]
@@ -261,7 +268,7 @@ class TextClassifier:
 def _fit_head(
     matrix: Any, labels: Sequence[str], config: ClassifierConfig
 ) -> tuple[list[str], Head]:
-    model = LogisticRegression(
+    model = linear_model.LogisticRegression(
         C=config.c,
         max_iter=config.max_iter,
         class_weight="balanced" if config.class_weight == "balanced" else None,
@@ -276,9 +283,9 @@ def _fit_head(
     return classes, Head(coef, intercept)
 
 
-def _hasher(config: ClassifierConfig) -> HashingVectorizer:
+def _hasher(config: ClassifierConfig) -> sk_text.HashingVectorizer:
     low, high = config.char_ngrams
-    return HashingVectorizer(
+    return sk_text.HashingVectorizer(
         analyzer=lambda text: text_features(text, (low, high)),
         n_features=2**config.hash_bits,
         alternate_sign=False,

