@@ -281,3 +281,40 @@ def _api_verdict(
 
 def test_the_inbox_events_carry_every_normalised_column() -> None:
     assert set(spec.Event.__struct_fields__) == set(sqlnorm.NORM_COLUMNS) - {"seq"}
+
+
+def test_a_large_import_forgets_its_cache_between_chunks_and_still_merges(
+    env: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(profiles, "MAX_CACHED_PROFILES", 10)
+    rows: list[Any] = []
+    for i in range(40):  # chunk 1: each customer is seen anonymously, then identified
+        rows.append({"type": "page", "anonymousId": f"a{i}", "messageId": f"p{i}"})
+        rows.append(
+            {
+                "type": "identify",
+                "anonymousId": f"a{i}",
+                "userId": f"u{i}",
+                "traits": {"email": f"c{i}@shop.vn"},
+                "messageId": f"i{i}",
+            }
+        )
+    rows += [{"type": "page", "anonymousId": "filler", "messageId": f"f{n}"} for n in range(1000)]
+    for i in range(40):  # later chunks: known only by one identifier each
+        rows.append({"type": "track", "event": "Bought", "userId": f"u{i}", "messageId": f"t{i}"})
+        rows.append({"type": "page", "anonymousId": f"a{i}", "messageId": f"q{i}"})
+    source = write_jsonl(tmp_path / "big.jsonl", rows)
+    cli("import", "events", str(source), "--workspace", "shop", "--chunk-size", "1000")
+    with transaction(env) as session:
+        workspace = session.scalars(select(Workspace)).one()
+        live = session.scalars(
+            select(Profile).where(
+                Profile.workspace_id == workspace.id, Profile.merged_into_id.is_(None)
+            )
+        ).all()
+        files = eventstore.current_files(session, workspace.id, tmp_path / "data" / "events")
+        mapping = profiles.merge_map(session, workspace.id)
+    assert len(live) == 41  # 40 customers and the filler
+    assert store.count_customers(files, mapping) == 41
+    by_profile = {p.id: p.event_count for p in live}
+    assert sorted(by_profile.values()) == [4] * 40 + [1000]

@@ -22,7 +22,7 @@ from cxloop.core.actors import Actor
 from cxloop.core.db import among, bulk_write
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
-from cxloop.models import Identity, IdentityRuleSet, Profile, ProfileMerge
+from cxloop.models import Identity, IdentityRuleSet, Profile, ProfileMerge, TextAnalysis
 from cxloop.profiles import errors
 from cxloop.profiles.resolver import Ident, Observation, ProfileState, Resolver
 from cxloop.profiles.rules import IdentityRules, Normaliser
@@ -35,6 +35,7 @@ _MERGE = cast(Table, ProfileMerge.__table__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 LOOKUP_KINDS = ("user_id", "anonymous_id", "email", "phone")
+CUSTOMER_TEXTS = 10  # analyses of the customer's texts shown in the 360, the latest first
 
 
 def _us(moment: datetime | None) -> int | None:
@@ -84,6 +85,11 @@ def normaliser(session: Session, workspace_id: uuid.UUID) -> Normaliser:
 # -- resolution -----------------------------------------------------------------------------
 
 
+# Past this many customers an import's cache starts again from the database after a batch:
+# about 1.5 KiB each, so a file of millions of customers stays within a bounded memory.
+MAX_CACHED_PROFILES = 50_000
+
+
 @dataclass
 class ResolveCache:
     """Identity state kept across the batches of one bulk import (which holds the loader
@@ -93,6 +99,7 @@ class ResolveCache:
     owners: dict[Ident, uuid.UUID] = field(default_factory=dict)
     profiles: dict[uuid.UUID, ProfileState] = field(default_factory=dict)
     touched: set[uuid.UUID] = field(default_factory=set)
+    max_profiles: int = field(default_factory=lambda: MAX_CACHED_PROFILES)
 
 
 @dataclass
@@ -157,6 +164,10 @@ def apply_resolution(
         for state in resolution.resolver.profiles.values():
             state.is_new = state.changed = False
         cache.touched.update(resolution.profile_ids)
+        if len(cache.profiles) > cache.max_profiles:
+            # everything is written (flushed) by now; the next batch reads what it needs
+            cache.owners.clear()
+            cache.profiles.clear()
 
 
 def _identity_lookup(
@@ -411,8 +422,19 @@ def merge_map(session: Session, workspace_id: uuid.UUID) -> dict[str, str]:
 
 
 def customer_view(session: Session, workspace_id: uuid.UUID, profile: Profile) -> dict[str, Any]:
-    """Everything known about a customer, with the merges that made them one."""
-    return customer_views(session, workspace_id, [profile])[0]
+    """Everything known about a customer, with the merges that made them one and what the
+    text analysis read in their latest words."""
+    view = customer_views(session, workspace_id, [profile])[0]
+    view["text_analyses"] = session.scalars(
+        select(TextAnalysis)
+        .where(
+            TextAnalysis.workspace_id == workspace_id,
+            TextAnalysis.profile_id.in_([profile.id, *view["merged_ids"]]),
+        )
+        .order_by(TextAnalysis.analysed_at.desc(), TextAnalysis.id)
+        .limit(CUSTOMER_TEXTS)
+    ).all()
+    return view
 
 
 def customer_views(
