@@ -10,7 +10,8 @@ import cxloop.ingest.gateway
 import cxloop.ingest.tasks
 import cxloop.jobs.builtin
 import cxloop.surveys.distribution.tasks
-import cxloop.surveys.tasks  # noqa: F401
+import cxloop.surveys.tasks
+import cxloop.text.tasks  # noqa: F401
 
 
 def load_domains() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -39,6 +39,9 @@ FIELDS = {  # `by` and filter fields -> property of the event
     "channel": "channel",
     "language": "language",
 }
+# `by` fields whose values the caller gives per response (``labels``: the stored analyses of
+# the responses' free-text answers); a response is in each theme it mentions
+TEXT_FIELDS = ("sentiment", "theme")
 QUESTION_ID = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 DEFAULT_MIN_N = 30
 
@@ -95,19 +98,18 @@ class Spec:
     metric: Metric
     filters: Filters = field(default_factory=Filters)
     question_id: str | None = None  # score from answers.<id> instead of the metric's field
-    by: str | None = None  # a key of FIELDS, or "trait.<name>" (values given by the caller)
+    by: str | None = None  # a key of FIELDS, TEXT_FIELDS, or "trait.<name>" (given by the caller)
     interval: Interval | None = None
     tz: str = "UTC"  # of the trend's buckets
     min_n: int = DEFAULT_MIN_N  # fewer answers than this: small_sample
     per_customer: bool = False  # only each customer's latest response to each survey
 
     def __post_init__(self) -> None:
-        if self.by is not None and self.by not in FIELDS:
+        if self.by is not None and self.by not in FIELDS and self.by not in TEXT_FIELDS:
             name = self.by.removeprefix(TRAIT)
             if not self.by.startswith(TRAIT) or not 0 < len(name.strip()) <= 100:
-                raise SpecError(
-                    "by", f"one of {', '.join(FIELDS)} or trait.<name>, not {self.by!r}"
-                )
+                known = ", ".join([*FIELDS, *TEXT_FIELDS])
+                raise SpecError("by", f"one of {known} or trait.<name>, not {self.by!r}")
         if self.question_id is not None and not QUESTION_ID.fullmatch(self.question_id):
             raise SpecError("question_id", "letters, digits, '_' and '-' only (up to 100)")
         if self.min_n < 1:
@@ -123,6 +125,11 @@ class Spec:
         if self.by is not None and self.by.startswith(TRAIT):
             return self.by.removeprefix(TRAIT)
         return None
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the breakdown is by a value the caller gives per response."""
+        return self.by in TEXT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -316,12 +323,29 @@ def measure(
     merge_map: Mapping[str, str],
     spec: Spec,
     traits: pa.Table | None = None,
+    labels: pa.Table | None = None,
 ) -> Measurement:
     """The figure of ``spec`` overall, per group of ``spec.by`` and per ``spec.interval``.
 
     ``traits`` (``profile_id``, ``value``: strings) gives the trait of a ``trait.<name>``
     breakdown for each customer (survivor id); a customer missing from it is ``(none)``.
+    ``labels`` (``response_id``, ``value``) gives the sentiment or themes of a ``sentiment``
+    or ``theme`` breakdown for each response; a response missing from it is ``(none)``.
     """
+    if spec.by == "theme":  # a response may be in several groups: count the whole apart
+        whole = measure(files, merge_map, replace(spec, by=None))
+        grouped = _histogram(files, merge_map, replace(spec, interval=None), traits, labels)
+        return replace(whole, groups=grouped.groups)
+    return _histogram(files, merge_map, spec, traits, labels)
+
+
+def _histogram(
+    files: Sequence[str | Path],
+    merge_map: Mapping[str, str],
+    spec: Spec,
+    traits: pa.Table | None,
+    labels: pa.Table | None,
+) -> Measurement:
     low, high = SCALE[spec.metric]
     statement = _statement(spec, None, "histogram")
     overall: list[int] = [0] * (high - low + 1)
@@ -329,7 +353,7 @@ def measure(
     periods: dict[date, list[int]] = {}
     # the total is summed from the groups, else the periods (each response is in one)
     total_from = "g" if spec.by is not None else "p" if spec.interval is not None else None
-    for row in _run(files, merge_map, traits, statement):
+    for row in _run(files, merge_map, traits, statement, labels):
         score, n = row["score"] - low, row["n"]
         if not row["no_g"]:
             groups.setdefault(row["g"], [0] * len(overall))[score] = n
@@ -371,6 +395,12 @@ def respondents(files: Sequence[str | Path], merge_map: Mapping[str, str], spec:
     """The customers (survivor ids) with a response that counts for ``spec``."""
     statement = _statement(spec, None, "customers")
     return [row["customer_id"] for row in _run(files, merge_map, None, statement)]
+
+
+def responses(files: Sequence[str | Path], merge_map: Mapping[str, str], spec: Spec) -> list[str]:
+    """The ids of the responses that count for ``spec``."""
+    statement = _statement(replace(spec, by=None, interval=None), None, "responses")
+    return [row["response_id"] for row in _run(files, merge_map, None, statement)]
 
 
 def _figures(spec: Spec, low: int) -> Callable[[Sequence[int]], Figure]:
@@ -481,6 +511,7 @@ def _mean_test(a: Scores, b: Scores) -> stats.Test:
 # -- SQL ------------------------------------------------------------------------------------
 
 _TRAITS_SCHEMA = pa.schema([("profile_id", pa.string()), ("value", pa.string())])
+_LABELS_SCHEMA = pa.schema([("response_id", pa.string()), ("value", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -489,6 +520,7 @@ class _Statement:
     params: dict[str, Any]
     merges: bool  # joins the merge map
     traits: bool  # joins the traits table
+    labels: bool = False  # joins the labels table
 
 
 def _statement(spec: Spec, sides: Sides | None, mode: str) -> _Statement:
@@ -513,6 +545,8 @@ def _statement(spec: Spec, sides: Sides | None, mode: str) -> _Statement:
     customer = ", coalesce(m.into_id, src.profile_id) AS customer_id" if merges else ""
     join_merges = " LEFT JOIN merge_map AS m ON m.from_id = src.profile_id" if merges else ""
     join_traits = " LEFT JOIN traits AS t ON t.profile_id = v.customer_id" if spec.trait else ""
+    if spec.labelled:
+        join_traits = " LEFT JOIN labels AS x ON x.response_id = v.response_id"
     # only fixed fragments are joined into the text; every value goes as a parameter
     sql = (
         "WITH src AS (SELECT json_extract_string(properties, $paths) AS j, timestamp AS ts, "  # noqa: S608
@@ -522,11 +556,14 @@ def _statement(spec: Spec, sides: Sides | None, mode: str) -> _Statement:
         f"FROM src{join_merges} WHERE {inner}), "
         f"l AS (SELECT * FROM r QUALIFY {latest}), "
         "v AS (SELECT *, TRY_CAST(score AS DOUBLE) AS s FROM l), "
-        f"scored AS (SELECT s, {group} AS g, {period} AS p{', v.customer_id' if merges else ''} "
+        f"scored AS (SELECT s, {group} AS g, {period} AS p, v.response_id"
+        f"{', v.customer_id' if merges else ''} "
         f"FROM v{join_traits} WHERE {' AND '.join(post)}) "
     )
     if mode == "customers":
         sql += "SELECT DISTINCT customer_id FROM scored"
+    elif mode == "responses":
+        sql += "SELECT DISTINCT response_id FROM scored WHERE response_id IS NOT NULL"
     elif mode == "sides":
         sql += (
             "SELECT g, CAST(s AS INTEGER) AS score, count(*) AS n FROM scored "
@@ -544,7 +581,7 @@ def _statement(spec: Spec, sides: Sides | None, mode: str) -> _Statement:
             f"SELECT {flags}, CAST(s AS INTEGER) AS score, count(*) AS n FROM scored "  # noqa: S608
             f"GROUP BY GROUPING SETS ({sets})"
         )
-    return _Statement(sql, params, merges, spec.trait is not None)
+    return _Statement(sql, params, merges, spec.trait is not None, spec.labelled)
 
 
 def _periods(sides: Sides | None) -> tuple[Period, Period] | None:
@@ -618,6 +655,8 @@ def _keys(
     group = "NULL"
     if spec.trait is not None:
         group = f"coalesce(t.value, '{NONE}')"
+    elif spec.labelled:
+        group = f"coalesce(x.value, '{NONE}')"
     elif spec.by is not None:
         group = f"coalesce(nullif({FIELDS[spec.by]}, ''), '{NONE}')"
     if periods is not None:
@@ -646,6 +685,7 @@ def _run(
     merge_map: Mapping[str, str],
     traits: pa.Table | None,
     statement: _Statement,
+    labels: pa.Table | None = None,
 ) -> list[dict[str, Any]]:
     if not files:
         return []
@@ -664,6 +704,9 @@ def _run(
         if statement.traits:
             table = _TRAITS_SCHEMA.empty_table() if traits is None else traits
             con.register("traits", table.select(["profile_id", "value"]).cast(_TRAITS_SCHEMA))
+        if statement.labels:
+            table = _LABELS_SCHEMA.empty_table() if labels is None else labels
+            con.register("labels", table.select(["response_id", "value"]).cast(_LABELS_SCHEMA))
         params = statement.params | {"files": [str(f) for f in files]}
         result: list[dict[str, Any]] = (
             con.sql(statement.sql, params=params).to_arrow_table().to_pylist()

@@ -26,6 +26,7 @@ from cxloop.models.surveys import (
     SurveyStatus,
     SurveyVersion,
 )
+from cxloop.models.text import TextAnalysis, TextSource
 
 __all__ = [
     "ApiKey",
@@ -62,6 +63,8 @@ __all__ = [
     "SurveyStatus",
     "SurveyTrigger",
     "SurveyVersion",
+    "TextAnalysis",
+    "TextSource",
     "TriggerCursor",
     "User",
     "Workspace",

@@ -34,7 +34,7 @@ def list_customers(
     return {"items": service.customer_views(session, principal.workspace_id, found)}
 
 
-@router.get("/customers/{customer_id}", response_model=schemas.CustomerRead)
+@router.get("/customers/{customer_id}", response_model=schemas.CustomerDetail)
 def read_customer(customer_id: uuid.UUID, session: SessionDep, principal: ReadPrincipal) -> object:
     """A customer; an id that was merged away leads to the customer it became."""
     profile = service.get_profile(session, principal.workspace_id, customer_id)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class IdentityRead(BaseModel):
@@ -43,6 +43,27 @@ class CustomerRead(BaseModel):
     counters: dict[str, Any]
     event_count: int
     merges: list[MergeRead]
+
+
+class TextAnalysisRead(BaseModel):
+    """What the text analysis read in one of the customer's texts."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    source_kind: str = Field(description="survey_response, review or message")
+    source_id: str = Field(description="For a survey response: its response id.")
+    field: str = Field(description="Which text of the source (a question id).")
+    language: str
+    sentiment: str
+    score: float = Field(description="Probability of the sentiment label, 0..1.")
+    themes: list[str]
+    analysed_at: datetime
+
+
+class CustomerDetail(CustomerRead):
+    text_analyses: list[TextAnalysisRead] = Field(
+        description="The latest analyses of the customer's texts, newest first."
+    )
 
 
 class CustomerList(BaseModel):

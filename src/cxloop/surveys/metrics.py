@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +22,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.accounts import service as accounts
+from cxloop.analytics import drivers as driver_analysis
 from cxloop.analytics import feedback
 from cxloop.analytics.feedback import Metric, Period, Sides, Spec, SpecError
 from cxloop.core.db import READ_ONLY, among, transaction
@@ -30,7 +31,7 @@ from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
 from cxloop.ingest import service as ingest
 from cxloop.jobs.lease import holder_id
-from cxloop.models import Profile, Scope
+from cxloop.models import Profile, Scope, TextAnalysis, TextSource
 from cxloop.profiles.service import merge_map
 from cxloop.surveys.metrics_schemas import CompareQuery, MeasureQuery, MetricFilters
 
@@ -49,6 +50,7 @@ DEFAULT_WINDOW = timedelta(days=30)  # compare: the last 30 days against the 30 
 _CHUNK = 2000
 _TOUCH_MARGIN = timedelta(seconds=1)
 _PROFILE = cast(Table, Profile.__table__)
+_ANALYSIS = cast(Table, TextAnalysis.__table__)
 
 
 def settle_for_key(
@@ -91,7 +93,11 @@ def measure(
     """The metric overall, per group of ``by`` and per ``interval``, as the API shows it."""
     spec = _spec(metric, query, by=query.by, interval=query.interval)
     files, merges, traits = _inputs(session, workspace_id, root, spec)
-    result = feedback.measure(files, merges, spec, traits)
+    labels = None
+    if spec.labelled and files:
+        ids = feedback.responses(files, merges, spec)
+        labels = _labels(session, workspace_id, ids)[spec.by == "theme"]
+    result = feedback.measure(files, merges, spec, traits, labels)
     body: dict[str, Any] = {"metric": metric.value, "min_n": spec.min_n, **asdict(result.overall)}
     if spec.by is not None:
         body["groups"] = [{"key": g.key, **asdict(g.figure)} for g in result.groups]
@@ -119,6 +125,34 @@ def compare(
         "a": _side(sides.a, result.a),
         "b": _side(sides.b, result.b),
     }
+
+
+def nps_drivers(
+    session: Session, workspace_id: uuid.UUID, root: Path, query: MetricFilters
+) -> dict[str, Any]:
+    """The themes and touchpoints whose responses' NPS differs most from the others'."""
+    spec = _spec(Metric.NPS, query, by="touchpoint")
+    files, merges, _ = _inputs(session, workspace_id, root, spec)
+    found: list[driver_analysis.Driver] = []
+    if files:
+        sentiments, themes = _labels(session, workspace_id, feedback.responses(files, merges, spec))
+        by_touchpoint = feedback.measure(files, merges, spec)
+        by_theme = feedback.measure(files, merges, replace(spec, by="theme"), labels=themes)
+        by_sentiment = feedback.measure(
+            files, merges, replace(spec, by="sentiment"), labels=sentiments
+        )
+        analysed = [g for g in by_sentiment.groups if g.key != feedback.NONE]
+        found = driver_analysis.drivers(
+            by_theme.groups,
+            sum((driver_analysis.side(g.figure) for g in analysed), _NOBODY),
+            by_touchpoint.groups,
+            driver_analysis.side(by_touchpoint.overall),
+            spec.min_n,
+        )
+    return {"min_n": spec.min_n, "items": [asdict(d) for d in found]}
+
+
+_NOBODY = driver_analysis.Side(0, 0, 0)
 
 
 # -- parameters -----------------------------------------------------------------------------
@@ -160,6 +194,8 @@ def _sides(metric: Metric, query: CompareQuery) -> tuple[Spec, Sides]:
         "b.to": query.b_until,
     }
     given = [name for name, value in ends.items() if value is not None]
+    if query.by in feedback.TEXT_FIELDS:
+        raise InvalidParameter("by", "sentiment and theme are breakdowns, not compared here")
     if query.by is not None:
         if given:
             raise InvalidParameter(given[0], "compare either two groups of `by` or two periods")
@@ -270,6 +306,41 @@ def _traits(session: Session, workspace_id: uuid.UUID, ids: list[str], name: str
             "profile_id": pa.array(list(found), pa.string()),
             "value": pa.array(list(found.values()), pa.string()),
         }
+    )
+
+
+def _labels(session: Session, workspace_id: uuid.UUID, ids: list[str]) -> tuple[pa.Table, pa.Table]:
+    """``(response_id, value)`` of these responses' free-text answers: their sentiment (of
+    the answer read most surely, when there are several), and one row per theme mentioned."""
+    sentiment: dict[str, tuple[float, str]] = {}
+    themes: dict[str, set[str]] = {}
+    columns = _ANALYSIS.c
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(columns.source_id, columns.sentiment, columns.score, columns.themes).where(
+                columns.workspace_id == workspace_id,
+                columns.source_kind == TextSource.SURVEY_RESPONSE,
+                among(session, columns.source_id, ids[start : start + _CHUNK]),
+            )
+        )
+        for source_id, label, score, mentioned in rows:
+            if source_id not in sentiment or score > sentiment[source_id][0]:
+                sentiment[source_id] = (score, label)
+            themes.setdefault(source_id, set()).update(mentioned or ())
+    pairs = [(r, t) for r, found in themes.items() for t in sorted(found)]
+    return (
+        pa.table(
+            {
+                "response_id": pa.array(list(sentiment), pa.string()),
+                "value": pa.array([label for _, label in sentiment.values()], pa.string()),
+            }
+        ),
+        pa.table(
+            {
+                "response_id": pa.array([r for r, _ in pairs], pa.string()),
+                "value": pa.array([t for _, t in pairs], pa.string()),
+            }
+        ),
     )
 
 

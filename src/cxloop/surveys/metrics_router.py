@@ -35,6 +35,7 @@ def settle_inbox(request: Request, session: SessionDep, settings: SettingsDep) -
 
 Settled = Annotated[None, Depends(settle_inbox)]
 Measure = Annotated[schemas.MeasureQuery, Query()]
+Filters = Annotated[schemas.MetricFilters, Query()]
 Compare = Annotated[schemas.CompareQuery, Query()]
 
 
@@ -45,6 +46,15 @@ def read_nps(
     """Net Promoter Score with its 95% interval; `groups` with `by`, `trend` with `interval`."""
     root = events_root(settings)
     return metrics.measure(session, principal.workspace_id, root, Metric.NPS, query)
+
+
+@router.get("/nps/drivers", response_model=schemas.Drivers)
+def read_nps_drivers(
+    _: Settled, query: Filters, session: SessionDep, settings: SettingsDep, principal: ReadPrincipal
+) -> object:
+    """Themes and touchpoints that go with a higher or lower NPS, the largest effect first."""
+    root = events_root(settings)
+    return metrics.nps_drivers(session, principal.workspace_id, root, query)
 
 
 @router.get("/csat", response_model=schemas.CsatRead, response_model_exclude_unset=True)

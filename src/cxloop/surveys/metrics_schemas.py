@@ -53,8 +53,9 @@ class MetricFilters(BaseModel):
 class MeasureQuery(MetricFilters):
     by: str | None = Field(
         None,
-        description="Break down by touchpoint, stage, channel, language, survey or "
-        "trait.<name> (a profile trait); `groups` then lists each value.",
+        description="Break down by touchpoint, stage, channel, language, survey, "
+        "sentiment or theme (of the free-text answers; a response is in each theme it "
+        "mentions) or trait.<name> (a profile trait); `groups` then lists each value.",
     )
     interval: Interval | None = Field(
         None, description="`trend` by day, week (from Monday) or month, in `tz`."
@@ -215,3 +216,28 @@ class CsatComparison(_Compared):
 class CesComparison(_Compared):
     a: CesSide
     b: CesSide
+
+
+class Driver(BaseModel):
+    """Responses with a theme (or at a touchpoint) against the others: NPS with - without."""
+
+    kind: str = Field(description="theme or touchpoint")
+    key: str = Field(description="the theme or the touchpoint")
+    effect: float = Field(description="NPS with - NPS without, points (-200..200)")
+    ci_low: float = Field(description="95% interval of the effect (two-sample z)")
+    ci_high: float
+    p_value: float
+    significant: bool = Field(description="p < 0.05")
+    nps_with: float | None
+    nps_without: float | None
+    n_with: int
+    n_without: int = Field(
+        description="themes: other responses with an analysed text; touchpoints: all others"
+    )
+    small_sample: bool = Field(description="a side has fewer answers than min_n")
+    sentence: str = Field(description="the driver in words")
+
+
+class Drivers(BaseModel):
+    min_n: int
+    items: list[Driver] = Field(description="largest effect (either way) first")

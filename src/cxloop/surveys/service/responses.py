@@ -21,7 +21,14 @@ from cxloop.core.actors import Actor
 from cxloop.core.ids import uuid7
 from cxloop.core.time import utcnow
 from cxloop.ingest import service as ingest
-from cxloop.models import ResponseSource, Survey, SurveyResponse, SurveyStatus, SurveyVersion
+from cxloop.models import (
+    ResponseSource,
+    Survey,
+    SurveyResponse,
+    SurveyStatus,
+    SurveyVersion,
+    TextSource,
+)
 from cxloop.profiles import service as profiles
 from cxloop.surveys import definitions, errors, events
 from cxloop.surveys.definitions import Problem
@@ -33,6 +40,7 @@ from cxloop.surveys.service.surveys import (
     is_full,
     to_utc,
 )
+from cxloop.text import service as text
 
 DEFAULT_CHANNELS = {
     ResponseSource.API: "api",
@@ -119,6 +127,7 @@ def prepare_response(
     if not historical:
         _ensure_open(survey, counting=becomes_complete)
     now = utcnow()
+    written_before = _texts(definition, existing.answers) if existing is not None else {}
     response = existing
     if response is None:
         made = uuid7()
@@ -144,7 +153,27 @@ def prepare_response(
     if response.profile_id is None:
         response.profile_id = _known_profile(session, survey.workspace_id, response)
     session.flush()
+    written = _texts(definition, answers)
+    if written != written_before:
+        text.enqueue_analysis(
+            session,
+            survey.workspace_id,
+            TextSource.SURVEY_RESPONSE,
+            str(response.response_key),
+            written,
+            response.profile_id,
+        )
     return Prepared(response, message)
+
+
+def _texts(definition: SurveyDefinition, answers: dict[str, Any]) -> dict[str, str]:
+    """The free-text answers, by question id: what the text analysis reads."""
+    found = {}
+    for question in definition.questions:
+        answer = answers.get(question.id)
+        if question.type == "text" and isinstance(answer, str) and answer.strip():
+            found[question.id] = answer
+    return found
 
 
 def _definition(session: Session, survey: Survey, number: int) -> SurveyDefinition:
@@ -362,6 +391,14 @@ def link_profiles(session: Session, *, batch: int = 500) -> int:
     linked = 0
     for response in rows:
         response.profile_id = _known_profile(session, response.workspace_id, response)
-        linked += response.profile_id is not None
+        if response.profile_id is not None:
+            linked += 1
+            text.link_profile(
+                session,
+                response.workspace_id,
+                TextSource.SURVEY_RESPONSE,
+                [str(response.response_key)],
+                response.profile_id,
+            )
     session.flush()
     return linked
