@@ -7,9 +7,11 @@ and the loader moves them into the event store like any event sent to the API.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,18 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cxloop.core.db import transaction
+from cxloop.accounts import service as accounts
+from cxloop.core.db import READ_ONLY, transaction
+from cxloop.core.errors import CxloopError
 from cxloop.core.time import utcnow
 from cxloop.ingest import errors, loader, spec
-from cxloop.models import InboxBatch
+from cxloop.jobs.lease import holder_id
+from cxloop.models import InboxBatch, Scope
+
+log = logging.getLogger(__name__)
+# a key's last use is written at most every touch interval; this much before it ends, a
+# request may still write it, so its transaction must not begin as a reader
+_TOUCH_MARGIN = timedelta(seconds=1)
 
 _encoder = msgspec.json.Encoder()
 
@@ -95,3 +105,34 @@ def settle(
             return False
         if loader.load_inbox_once(factory, root, holder) is None:
             time.sleep(0.05)  # the worker's loader is at it
+
+
+def settle_for_key(
+    factory: sessionmaker[Session], root: Path, token: str, touch_interval: timedelta
+) -> datetime | None:
+    """:func:`settle` the workspace of a read key before a request that reads the event
+    store; returns when the key's use was last written (None for a key that does not
+    authenticate, left to the request to refuse).
+
+    Runs before the request's own transaction begins: on SQLite that transaction would hold
+    the write lock the loader needs.
+    """
+    with transaction(factory) as session:
+        try:
+            key = accounts.authenticate_key(session, token, touch_interval=touch_interval)
+        except CxloopError:
+            return None
+        workspace_id, allowed = key.workspace_id, accounts.scope_allows(key.scope, Scope.READ)
+        used_at = key.last_used_at
+    if allowed and not settle(factory, root, workspace_id, holder=holder_id("reader")):
+        log.warning("the inbox of %s did not settle in time", workspace_id)
+    return used_at
+
+
+def begin_reading(session: Session, used_at: datetime | None, touch_interval: timedelta) -> None:
+    """Begin the request's transaction as a reader (on SQLite it then holds no write lock
+    while figures are computed), unless authenticating the request will write the key's
+    last use (a write in a reader's transaction can fail when another writer committed)."""
+    fresh = used_at is not None and utcnow() - used_at < touch_interval - _TOUCH_MARGIN
+    if fresh and not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from cxloop.accounts.deps import ReadPrincipal
 from cxloop.core.deps import SessionDep, SettingsDep
 from cxloop.eventstore.service import events_root
+from cxloop.ingest.deps import Settled
 from cxloop.journeys import schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["journeys"])
 
 
-def settle_inbox(request: Request, session: SessionDep, settings: SettingsDep) -> None:
-    """Runs before authentication: loads the caller's inbox in transactions of its own, so
-    events just sent count, then begins the request's transaction as a reader. An app
-    without its lifespan (no session factory) has nothing to settle with."""
-    factory = getattr(request.app.state, "sessionmaker", None)
-    kind, _, token = request.headers.get("authorization", "").partition(" ")
-    if factory is not None and kind.lower() == "bearer" and token.strip():
-        interval = timedelta(seconds=settings.key_touch_interval_seconds)
-        used_at = service.settle_for_key(factory, events_root(settings), token.strip(), interval)
-        service.begin_reading(session, used_at, interval)
-
-
 def get_reader(
-    _: Annotated[None, Depends(settle_inbox)],
+    _: Settled,
     session: SessionDep,
     settings: SettingsDep,
     principal: ReadPrincipal,

@@ -14,25 +14,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from cxloop.accounts import service as accounts
 from cxloop.analytics import funnels, retention
 from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_start
-from cxloop.core.db import READ_ONLY, transaction
-from cxloop.core.errors import CxloopError
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
-from cxloop.ingest.service import settle
-from cxloop.jobs.lease import holder_id
 from cxloop.journeys import errors, schemas
-from cxloop.models import Scope
 from cxloop.profiles.service import merge_map
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 30
-TOUCH_MARGIN = timedelta(seconds=1)
 
 
 class Reader:
@@ -44,36 +37,6 @@ class Reader:
     def engine(self, since: datetime | None, until: datetime) -> DuckDBEngine:
         files = current_files(self.session, self.workspace_id, self.root, since=since, until=until)
         return DuckDBEngine(files, merge_map(self.session, self.workspace_id))
-
-
-def settle_for_key(
-    factory: sessionmaker[Session], root: Path, token: str, touch_interval: timedelta
-) -> datetime | None:
-    """Load what the key's workspace has in the inbox into the event store, so events just
-    sent count; returns when the key's use was last written (None for a key that does not
-    authenticate, left to the request to refuse).
-
-    Runs before the request's own transaction begins: on SQLite that transaction would hold
-    the write lock the loader needs.
-    """
-    with transaction(factory) as session:
-        try:
-            key = accounts.authenticate_key(session, token, touch_interval=touch_interval)
-        except CxloopError:
-            return None
-        workspace_id, allowed = key.workspace_id, accounts.scope_allows(key.scope, Scope.READ)
-        used_at = key.last_used_at
-    if allowed and not settle(factory, root, workspace_id, holder=holder_id("journeys")):
-        log.warning("journeys of %s: the inbox did not settle in time", workspace_id)
-    return used_at
-
-
-def begin_reading(session: Session, used_at: datetime | None, touch_interval: timedelta) -> None:
-    """Begin the request's transaction as a reader (no SQLite write lock while the figures
-    are computed), unless authenticating the request will write the key's last use."""
-    fresh = used_at is not None and utcnow() - used_at < touch_interval - TOUCH_MARGIN
-    if fresh and not session.in_transaction():
-        session.connection(execution_options={READ_ONLY: True})
 
 
 def to_matcher(model: schemas.EventMatcher) -> Matcher:

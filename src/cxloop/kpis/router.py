@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated
+from datetime import date
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from cxloop.accounts.deps import AdminPrincipal, ReadPrincipal
 from cxloop.analytics.kpis import Interval
 from cxloop.core.deps import SessionDep, SettingsDep
 from cxloop.eventstore.service import events_root
+from cxloop.ingest.deps import Settled
 from cxloop.kpis import schemas, service
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
-
-
-def settle_inbox(request: Request, session: SessionDep, settings: SettingsDep) -> None:
-    """Runs before authentication: loads the caller's inbox in transactions of its own, so
-    events just sent count, then begins the request's transaction as a reader. An app
-    without its lifespan (no session factory) has nothing to settle with."""
-    factory = getattr(request.app.state, "sessionmaker", None)
-    kind, _, token = request.headers.get("authorization", "").partition(" ")
-    if factory is not None and kind.lower() == "bearer" and token.strip():
-        interval = timedelta(seconds=settings.key_touch_interval_seconds)
-        used_at = service.settle_for_key(factory, events_root(settings), token.strip(), interval)
-        service.begin_reading(session, used_at, interval)
-
-
-Settled = Annotated[None, Depends(settle_inbox)]
 
 
 @router.get("/kpis", response_model=schemas.KpiReport)

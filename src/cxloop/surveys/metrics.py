@@ -19,19 +19,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 import pyarrow as pa
 from sqlalchemy import Table, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from cxloop.accounts import service as accounts
 from cxloop.analytics import drivers as driver_analysis
 from cxloop.analytics import feedback
 from cxloop.analytics.feedback import Metric, Period, Sides, Spec, SpecError
-from cxloop.core.db import READ_ONLY, among, transaction
-from cxloop.core.errors import CxloopError, InvalidInput
+from cxloop.core.db import among
+from cxloop.core.errors import InvalidInput
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
-from cxloop.ingest import service as ingest
-from cxloop.jobs.lease import holder_id
-from cxloop.models import Profile, Scope, TextAnalysis, TextSource
+from cxloop.models import Profile, TextAnalysis, TextSource
 from cxloop.profiles.service import merge_map
 from cxloop.surveys.metrics_schemas import CompareQuery, MeasureQuery, MetricFilters
 
@@ -48,43 +45,8 @@ class InvalidParameter(InvalidInput):
 
 DEFAULT_WINDOW = timedelta(days=30)  # compare: the last 30 days against the 30 before
 _CHUNK = 2000
-_TOUCH_MARGIN = timedelta(seconds=1)
 _PROFILE = cast(Table, Profile.__table__)
 _ANALYSIS = cast(Table, TextAnalysis.__table__)
-
-
-def settle_for_key(
-    factory: sessionmaker[Session], root: Path, token: str, touch_interval: timedelta
-) -> datetime | None:
-    """Move what the key's workspace has in the inbox into the event store, so responses
-    just submitted count in the figures asked for now; returns when the key's use was last
-    written (None for a key that does not authenticate, left to the request to refuse).
-
-    Runs before the request's own transaction begins: on SQLite that transaction would hold
-    the write lock the loader needs.
-    """
-    with transaction(factory) as session:
-        try:
-            key = accounts.authenticate_key(session, token, touch_interval=touch_interval)
-        except CxloopError:
-            return None
-        workspace_id, allowed = key.workspace_id, accounts.scope_allows(key.scope, Scope.READ)
-        used_at = key.last_used_at
-    if allowed and not ingest.settle(factory, root, workspace_id, holder=holder_id("metrics")):
-        log.warning("metrics of %s: the inbox did not settle in time", workspace_id)
-    return used_at
-
-
-def begin_reading(session: Session, used_at: datetime | None, touch_interval: timedelta) -> None:
-    """Begin the request's transaction as a reader: on SQLite it then holds no write lock
-    while the figures are computed, so ingestion goes on meanwhile.
-
-    Only when authenticating the request will not write the key's last use again (a write
-    in a reader's transaction can fail when another writer committed since it began).
-    """
-    fresh = used_at is not None and utcnow() - used_at < touch_interval - _TOUCH_MARGIN
-    if fresh and not session.in_transaction():
-        session.connection(execution_options={READ_ONLY: True})
 
 
 def measure(

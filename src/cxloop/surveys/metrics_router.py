@@ -6,34 +6,21 @@ store, so a response posted just before counts.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from cxloop.accounts.deps import ReadPrincipal
 from cxloop.analytics.feedback import Metric
 from cxloop.core.deps import SessionDep, SettingsDep
 from cxloop.eventstore.service import events_root
+from cxloop.ingest.deps import Settled
 from cxloop.surveys import metrics
 from cxloop.surveys import metrics_schemas as schemas
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
 
 
-def settle_inbox(request: Request, session: SessionDep, settings: SettingsDep) -> None:
-    """Runs before authentication: loads the caller's inbox in transactions of its own, then
-    begins the request's transaction as a reader. An app without its lifespan (no session
-    factory) has nothing to settle with."""
-    factory = getattr(request.app.state, "sessionmaker", None)
-    kind, _, token = request.headers.get("authorization", "").partition(" ")
-    if factory is not None and kind.lower() == "bearer" and token.strip():
-        interval = timedelta(seconds=settings.key_touch_interval_seconds)
-        used_at = metrics.settle_for_key(factory, events_root(settings), token.strip(), interval)
-        metrics.begin_reading(session, used_at, interval)
-
-
-Settled = Annotated[None, Depends(settle_inbox)]
 Measure = Annotated[schemas.MeasureQuery, Query()]
 Filters = Annotated[schemas.MetricFilters, Query()]
 Compare = Annotated[schemas.CompareQuery, Query()]
