@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import events as store
 from cxloop.core.time import utcnow
 from cxloop.eventstore import service as eventstore
+from cxloop.ingest import feedback
 from cxloop.ingest.spec import from_micros
 from cxloop.profiles import service as profiles
 from cxloop.profiles.resolver import Ident, Observation
@@ -117,6 +118,7 @@ class Plan:
     keys: list[str] = field(default_factory=list)
     resolution: profiles.Resolution | None = None
     files: list[store.FileStats] = field(default_factory=list)
+    texts: list[feedback.FeedbackText] = field(default_factory=list)
 
 
 def load(
@@ -192,6 +194,7 @@ def prepare(
         return plan
     rules = profiles.get_rules(session, workspace_id)
     plan.resolution = _resolve(session, con, workspace_id, rules, cache)
+    plan.texts = feedback.find(con)
     plan.result.profiles_touched = plan.resolution.touched
     plan.result.loaded = loaded
     plan.result.per_workspace[workspace_id] = loaded
@@ -215,6 +218,7 @@ def commit(session: Session, plan: Plan, *, cache: profiles.ResolveCache | None 
         profiles.apply_resolution(session, plan.workspace_id, plan.resolution, cache=cache)
     for stats in plan.files:
         eventstore.register(session, plan.workspace_id, plan.root, stats)
+    feedback.enqueue_analyses(session, plan.workspace_id, plan.texts)
 
 
 class LoadConflict(Exception):
