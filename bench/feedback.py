@@ -24,7 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from bench import pages
 from bench.ingest import describe_code, machine, say
+from bench.report import Figure, details, table
 
 from cxloop.analytics import events as store
 from cxloop.analytics import feedback
@@ -78,37 +79,6 @@ RESENT = 0.03  # responses sent again: completed or edited later
 
 
 # -- the figures ----------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    name: str
-    value: str
-    baseline: str
-    ratio: float | None
-    target: str
-    met: bool | None  # None: not measured here
-    notes: list[str] = field(default_factory=list)
-
-
-def table(figures: Sequence[Figure]) -> str:
-    lines = [
-        "| figure | cxloop | baseline | ratio | target | met? |",
-        "|---|---|---|---|---|---|",
-    ]
-    for f in figures:
-        ratio = "" if f.ratio is None else f"{f.ratio:.2f}"
-        met = "pending" if f.met is None else "yes" if f.met else "**no**"
-        lines.append(f"| {f.name} | {f.value} | {f.baseline} | {ratio} | {f.target} | {met} |")
-    return "\n".join(lines)
-
-
-def details(figures: Sequence[Figure]) -> str:
-    out = []
-    for f in figures:
-        out.append(f"- **{f.name}**")
-        out.extend(f"  - {note}" for note in f.notes)
-    return "\n".join(out)
 
 
 # -- the data -------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ import duckdb
 import orjson
 import uvicorn
 from bench import synth
+from bench.report import Figure, details, table
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -95,37 +96,6 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 # -- the figures ----------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    name: str
-    value: str
-    baseline: str
-    ratio: float | None
-    target: str
-    met: bool
-    notes: list[str] = field(default_factory=list)
-
-
-def table(figures: Sequence[Figure]) -> str:
-    lines = [
-        "| figure | cxloop | baseline | ratio | target | met? |",
-        "|---|---|---|---|---|---|",
-    ]
-    for f in figures:
-        ratio = "" if f.ratio is None else f"{f.ratio:.2f}"
-        met = "yes" if f.met else "**no**"
-        lines.append(f"| {f.name} | {f.value} | {f.baseline} | {ratio} | {f.target} | {met} |")
-    return "\n".join(lines)
-
-
-def details(figures: Sequence[Figure]) -> str:
-    out = []
-    for f in figures:
-        out.append(f"- **{f.name}**")
-        out.extend(f"  - {note}" for note in f.notes)
-    return "\n".join(out)
 
 
 # -- instances: a fresh data dir and database, cxloop pointed at them -----------------------
