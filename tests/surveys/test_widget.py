@@ -46,6 +46,8 @@ def test_the_widget_shows_on_matching_pages_to_visitors_who_did_not_answer(
     assert shown["show"] is True
     assert shown["survey_id"] == str(survey.id)  # type: ignore[attr-defined]
     assert shown["rules"]["event"] == "Order Completed"  # type: ignore[index]
+    thai = eligible(client, key, "https://shop.vn/orders/17", aid="anon-1", lang="th")
+    assert (thai["dialog_label"], thai["close_label"]) == ("แบบสำรวจ", "ปิดแบบสำรวจ")
     assert eligible(client, key, "https://shop.vn/cart", aid="anon-1")["reason"] == (
         "url_not_matched"
     )

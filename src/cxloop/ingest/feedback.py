@@ -40,15 +40,21 @@ class FeedbackText:
     text: str
 
 
-def find(con: duckdb.DuckDBPyConnection, relation: str = "resolved") -> list[FeedbackText]:
-    """The reviews and messages of ``relation`` (the loader's resolved batch) with words."""
+def find(con: duckdb.DuckDBPyConnection) -> list[FeedbackText]:
+    """The reviews and messages with words among the loader's batch (``batch``, ``resolved``)."""
     names = ", ".join(f"'{name}'" for name in EVENT_SOURCES)
+    # most batches hold none: ask the plain batch first, not the view that joins profiles
+    hits = con.execute(
+        f"SELECT count(*) FROM batch WHERE type = 'track' AND lower(event) IN ({names})"  # noqa: S608
+    ).fetchall()
+    if not hits[0][0]:
+        return []
     body = ", ".join(f"json_extract_string(properties, '$.{p}')" for p in TEXT_PROPERTIES)
     rows = con.execute(
         f"""
         SELECT message_id, profile_id, name, left(trim(coalesce({body})), {MAX_CHARS}) AS words
         FROM (SELECT message_id, profile_id, lower(event) AS name, properties
-              FROM {relation}
+              FROM resolved
               WHERE type = 'track' AND lower(event) IN ({names}) AND properties IS NOT NULL)
         WHERE nullif(trim(coalesce({body})), '') IS NOT NULL
         """  # noqa: S608 (names and paths are this module's constants)

@@ -198,6 +198,7 @@ def widget_eligible(
         "survey_id": str(decision.survey_id) if decision.survey_id else None,
         "rules": decision.rules,
         "close_label": translate("widget.close", lang),
+        "dialog_label": translate("widget.dialog", lang),
     }
     headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
     return JSONResponse(body, headers=headers)

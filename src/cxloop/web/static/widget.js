@@ -69,6 +69,9 @@
     var frame = root.querySelector("iframe");
     var close = root.querySelector("button");
     close.setAttribute("aria-label", (decision && decision.close_label) || "Close");
+    var label = (decision && decision.dialog_label) || "Survey";
+    root.querySelector(".box").setAttribute("aria-label", label);
+    frame.setAttribute("title", label);
     frame.src = base + "/s/" + decision.survey_id + "?" + params.toString();
     close.addEventListener("click", function () { snooze(rules.snooze_days); host.remove(); });
     window.addEventListener("message", function (event) {
