@@ -9,13 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
-from cxloop.core.time import utcnow
-from cxloop.jobs.registry import JobContext, registry
-from cxloop.models import Job, JobStatus, Scope, TextAnalysis, TextSource
+from cxloop.models import Scope, TextAnalysis, TextSource
 from cxloop.surveys import service as surveys
 from cxloop.text import service
 from tests.conftest import QueryCounter
 from tests.fixtures.factories import auth, make_customer, make_key, make_workspace
+from tests.fixtures.mail import run_due
 from tests.fixtures.surveys import make_survey, nps_question, respond
 
 ANGRY = "giao hàng chậm quá, rất thất vọng"
@@ -27,18 +26,7 @@ QUESTIONS = [
 
 def run_text_jobs(session: Session, settings: Settings) -> int:
     """Run the queued text analysis jobs as the worker would; returns how many ran."""
-    ran = 0
-    for job in session.scalars(
-        select(Job)
-        .where(Job.name == service.ANALYZE_JOB, Job.status == JobStatus.QUEUED)
-        .order_by(Job.run_at, Job.id)
-    ).all():
-        context = JobContext(session, job.id, job.name, 1, job.workspace_id, settings)
-        registry.get(job.name).handler(context, dict(job.payload))
-        job.status, job.finished_at = JobStatus.DONE, utcnow()
-        ran += 1
-    session.flush()
-    return ran
+    return run_due(session, settings, names=(service.ANALYZE_JOB,))
 
 
 def stored(session: Session, **where: Any) -> list[TextAnalysis]:
