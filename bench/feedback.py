@@ -4,7 +4,7 @@
    percent of them responses sent again), through ``cxloop.analytics.feedback``, against a
    hand-written DuckDB query computing the same counts over the same files;
 2. submissions through the hosted survey pages (responses/s) by clients that fetch a form and
-   post it, against the same server answering static requests (``bench/pages.py``).
+   post it, against the same server answering static requests (``bench/submissions.py``).
 
     .venv/bin/python -m bench.feedback [--quick] [--write-docs]
 
@@ -33,7 +33,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from bench import pages
+from bench import submissions
 from bench.ingest import describe_code, machine, say
 from bench.report import Figure, details, table
 
@@ -324,12 +324,12 @@ def _other_queries(files: list[str]) -> str:
 
 def bench_pages(args: argparse.Namespace, root: Path) -> Figure:
     """Submissions through the hosted survey pages (target >= 500 responses/s on one
-    process): ``bench.pages`` drives a served ``cxloop serve`` with keep-alive clients that
+    process): ``bench.submissions`` drives a served ``cxloop serve`` with keep-alive clients that
     each fetch a form (a fresh signed token) and post its answers, against the same server
     answering two static requests per "response"."""
     seconds = 5 if args.quick else 15
     say(f"hosted pages: {seconds} s of submissions and {seconds} s of baseline")
-    result = pages.measure(seconds=seconds, clients=16, tmp_root=str(root))
+    result = submissions.measure(seconds=seconds, clients=16, tmp_root=str(root))
     rate, base = result.pages.rate, result.baseline.rate
     return Figure(
         name="Hosted survey pages: submissions (responses/s, one process)",

@@ -7,7 +7,7 @@ The baseline is the same server, same client and same connections doing two requ
 "response" that touch no database: ``GET /healthz`` and ``GET /s/assets/survey.js``. It is
 the ceiling that HTTP, uvicorn and this client alone allow on this machine.
 
-    .venv/bin/python -m bench.pages [--seconds 10] [--clients 16]
+    .venv/bin/python -m bench.submissions [--seconds 10] [--clients 16]
 
 (``python -m bench.feedback`` runs it as its "pages" phase.)
 """
@@ -210,7 +210,7 @@ def measure(seconds: float = 10, clients: int = 16, tmp_root: str | None = None)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.submissions", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args(argv)
