@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -17,10 +18,11 @@ from cxloop.app import create_app
 from cxloop.config import Settings
 from cxloop.core import migrate
 from cxloop.core.db import make_engine, make_sessionmaker
-from cxloop.core.deps import get_session
+from cxloop.core.deps import get_committer, get_read_session, get_session
 from cxloop.models import Base
 from tests.fixtures.databases import check_postgres, fresh_database, postgres_server_url
 
+T = TypeVar("T")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -116,8 +118,25 @@ def app(settings: Settings, session: Session) -> FastAPI:
             request_tx.rollback()
             raise
 
+    def read_override() -> Session:
+        return session  # what a request's committed changes left, as the real one sees it
+
     app.dependency_overrides[get_session] = override
+    app.dependency_overrides[get_read_session] = read_override
+    app.dependency_overrides[get_committer] = lambda: SessionCommitter(session)
     return app
+
+
+class SessionCommitter:
+    """The group committer's contract on the test's session: each change in its own
+    savepoint, its error to its caller (the real one is tested in tests/core)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def run(self, apply: Callable[[Session], T]) -> T:
+        with self.session.begin_nested():
+            return apply(self.session)
 
 
 @pytest.fixture
@@ -155,4 +174,4 @@ def queries(engine: Engine) -> Iterator[QueryCounter]:
     event.remove(engine, "before_cursor_execute", record)
 
 
-pytest_plugins = ["tests.fixtures.ingest", "tests.fixtures.mail"]
+pytest_plugins = ["tests.fixtures.ingest", "tests.fixtures.mail", "tests.fixtures.browser"]

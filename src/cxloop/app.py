@@ -14,12 +14,16 @@ from cxloop.accounts.router import router as accounts_router
 from cxloop.config import Settings, get_settings
 from cxloop.core import handlers
 from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.core.groupcommit import GroupCommitter
+from cxloop.dashboard.router import router as dashboard_router
 from cxloop.ingest.gateway import Gateway
 from cxloop.ingest.lane import IngestLane
 from cxloop.ingest.router import router as ingest_router
 from cxloop.jobs import Worker
 from cxloop.jobs.worker import WorkerOptions
+from cxloop.journeys.maps_router import router as journey_maps_router
 from cxloop.journeys.router import router as journeys_router
+from cxloop.journeys.touchpoints_router import router as touchpoints_router
 from cxloop.kpis.router import router as kpis_router
 from cxloop.profiles.router import router as profiles_router
 from cxloop.surveys.distribution.pages import router as unsubscribe_pages
@@ -46,6 +50,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         engine = make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # the writer of shared commits keeps a connection of its own: requests waiting for
+        # it hold theirs, and must not be able to starve it of one
+        commit_engine = make_engine(settings.resolved_database_url, pool_size=1)
+        app.state.committer = GroupCommitter(make_sessionmaker(commit_engine))
         app.state.ingest = Gateway(app.state.sessionmaker, settings)
         app.state.ingest.start()
         worker = None
@@ -56,6 +64,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
             yield
         finally:
             app.state.ingest.stop()
+            app.state.committer.stop()
+            commit_engine.dispose()
             if worker is not None:
                 worker.stop()
             engine.dispose()
@@ -82,9 +92,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(survey_pages_api)
     app.include_router(survey_pages)
     app.include_router(journeys_router)
+    app.include_router(touchpoints_router)
+    app.include_router(journey_maps_router)
     app.include_router(kpis_router)
     app.include_router(metrics_router)
     app.include_router(text_router)
+    app.include_router(dashboard_router)
     app.include_router(web_router)
     return app
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from cxloop.analytics import funnels, retention
+from cxloop.analytics import funnels, paths, retention, touchpoints
+from cxloop.analytics import stages as placement
+from cxloop.analytics.feedback import Metric
 from cxloop.analytics.kpis import PACKS, Interval, KpiSpec, compute
 from cxloop.analytics.portable import DuckDBEngine, Matcher, SparkEngine, literal, to_spark
 from tests.fixtures.events import T0, ev, write
@@ -49,8 +51,34 @@ def dataset() -> tuple[list[dict[str, Any]], dict[str, str]]:
             if name == "Order Completed":
                 props["revenue"] = rng.randint(1, 500) / 4
             rows.append(ev(f"c{c:03d}", name, at, channel=rng.choice(["web", "ios"]), **props))
+    rows.extend(responses())
     merges = {f"c{c:03d}": f"c{c + 1:03d}" for c in range(0, 40, 4)}
     return rows, merges
+
+
+SURVEY = "0190f0e0-0000-7000-8000-00000000000a"
+
+
+def responses() -> list[dict[str, Any]]:
+    """Survey responses at touchpoints, some sent again with other answers."""
+    rng = random.Random(11)
+    rows = []
+    for n in range(400):
+        who = f"c{rng.randint(0, 119):03d}"
+        at = T0 - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440))
+        props: dict[str, Any] = {
+            "response_id": f"r{n}",
+            "touchpoint": rng.choice(["cart", "support", "delivery", ""]),
+            "nps": rng.choice([0, 3, 6, 7, 8, 9, 10, 10]),
+            "csat": rng.randint(1, 5),
+        }
+        if rng.random() < 0.3:
+            props |= {"survey_id": SURVEY, "ces": rng.randint(1, 7)}
+        rows.append(ev(who, "Survey Responded", at, **props))
+        if rng.random() < 0.1:  # a later version of the same response
+            later = at + timedelta(hours=rng.randint(1, 48))
+            rows.append(ev(who, "Survey Responded", later, **(props | {"nps": rng.randint(0, 10)})))
+    return rows
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +171,73 @@ def test_the_ecommerce_and_saas_packs_agree(engines: tuple[Any, Any]) -> None:
         assert any(r.value for r in duck)
         same(duck, spark)
     assert PACKS
+
+
+def test_touchpoint_scorecards_ranking_and_paths_agree(engines: tuple[Any, Any]) -> None:
+    journey = [
+        touchpoints.Touchpoint("browse", 0, [Matcher("Product Viewed")]),
+        touchpoints.Touchpoint(
+            "cart", 1, [Matcher("Product Added", where={"plan": ["pro", "it's"]})], [SURVEY]
+        ),
+        touchpoints.Touchpoint("email", 1, [Matcher("Email Link Clicked")]),
+        touchpoints.Touchpoint("support", 2),
+    ]
+    stages = [
+        [touchpoints.Entry(Matcher("Product Viewed"))],
+        [touchpoints.Entry(Matcher("Checkout Started"))],
+        [touchpoints.Entry(Matcher("Order Completed"), count=2)],
+    ]
+    spec = touchpoints.ScorecardSpec(
+        start=date(2026, 9, 1), end=date(2026, 11, 30), touchpoints=journey, stages=stages
+    )
+    duck, spark = (touchpoints.run(e, spec) for e in engines)
+    assert all(c.volume for c in duck.items)
+    assert duck.responses > 100
+    assert any(c.conversion.customers for c in duck.items)
+    same(duck, spark)
+    for metric in (Metric.NPS, Metric.CES):
+        same(*(touchpoints.rank(r, metric, 20) for r in (duck, spark)))
+    nodes = [
+        paths.Node(t.key, "(" + " OR ".join(m.sql() for m in t.matchers) + ")")
+        for t in journey
+        if t.matchers
+    ]
+    for path in (
+        paths.PathSpec(Matcher("Product Added"), date(2026, 10, 1), date(2026, 11, 30), top=3),
+        paths.PathSpec(
+            "cart",
+            date(2026, 10, 1),
+            date(2026, 11, 30),
+            nodes=nodes,
+            direction=paths.Direction.PREVIOUS,
+        ),
+    ):
+        duck_paths, spark_paths = (paths.run(e, path) for e in engines)
+        assert duck_paths.links
+        same(duck_paths, spark_paths)
+
+
+def test_stage_placement_agrees(engines: tuple[Any, Any]) -> None:
+    rule, target = placement.Rule, placement.Target
+    journey = [
+        target("consider", [rule(Matcher("Product Viewed")), rule(Matcher("Product Added"))]),
+        target("buy", [rule(Matcher("Order Completed"))]),
+        target("onboard", [rule(Matcher("Signed Up")), rule(Matcher("Application Opened"))]),
+        target("again", [rule(Matcher("Order Completed"), 2)]),
+        target("grow", [rule(Matcher("Order Completed", where={"revenue": {"gte": 100}}))]),
+        target("promote", [rule(Matcher("Survey Responded", where={"nps": {"gte": 9}}))]),
+    ]
+    until = T0 + timedelta(days=30)
+    duck, spark = (placement.placements(e, journey, until) for e in engines)
+    assert len({p.stage for p in duck}) > 3
+    same(duck, spark)
+    weeks = placement.Range(date(2026, 9, 1), date(2026, 11, 30), placement.Interval.WEEK)
+    spec = placement.DistributionSpec(journey, weeks, until)
+    same(*(placement.distribution(e, spec) for e in engines))
+    reached = placement.MilestoneSpec(journey[3:], weeks)
+    same(*(placement.milestones(e, reached) for e in engines))
+    who = duck[0].customer_id
+    same(*(placement.customer_journey(e, journey, journey[1:4], who, until) for e in engines))
 
 
 def test_strings_are_escaped_for_both_dialects() -> None:

@@ -25,6 +25,7 @@ from cxloop.models import (
     ApiKey,
     Job,
     JobStatus,
+    Journey,
     KpiSetting,
     MarketingSpend,
     Role,
@@ -66,6 +67,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/analytics/funnel"): {"steps": [{"event": "Order Completed"}]},
     ("POST", "/api/v1/analytics/retention"): {"period": "week"},
     ("POST", "/api/v1/analytics/churn"): {"inactive_days": 30},
+    ("POST", "/api/v1/journeys"): {"template": "default", "name": "walk journey"},
+    ("PUT", "/api/v1/journeys/{journey_id}"): {
+        "name": "walk journey",
+        "stages": [{"key": "walk", "name": {"en": "Walk"}, "entry": [{"type": "page"}]}],
+    },
+    ("POST", "/api/v1/analytics/paths"): {"anchor": {"event": "Order Completed"}},
     ("PUT", "/api/v1/kpis/settings"): {"pack": "saas"},
     ("POST", "/api/v1/marketing-spend"): {
         "rows": [{"date": "2026-11-01", "channel": "walk", "amount": "1", "currency": "VND"}]
@@ -106,6 +113,17 @@ def tenant_a(session: Session) -> dict[str, Any]:
             workspace_id=workspace.id, mapping={"purchase": [{"event": "a-private-purchase"}]}
         )
     )
+    stage = {
+        "key": "visit",
+        "name": {"en": "Visit"},
+        "entry": [{"type": "page"}],
+        "touchpoints": [
+            {"key": "a-private-touchpoint", "name": {"en": "Walk"}, "matchers": [{"type": "page"}]}
+        ],
+    }
+    journey = Journey(workspace_id=workspace.id, name="a-private-journey", stages=[stage])
+    doomed = Journey(workspace_id=workspace.id, name="a-doomed-journey", stages=[stage])
+    session.add_all([journey, doomed])
     session.flush()
     return {
         "token": admin_token,
@@ -117,9 +135,14 @@ def tenant_a(session: Session) -> dict[str, Any]:
             "version": "1",
             "trigger_id": str(trigger.id),
             "suppression_id": str(suppression.id),
+            "journey_id": str(journey.id),
+            "touchpoint_key": "a-private-touchpoint",
         },
         # a route whose outcome depends on the resource's state gets a resource of its own
-        "route_params": {("DELETE", "/api/v1/surveys/{survey_id}"): {"survey_id": str(draft.id)}},
+        "route_params": {
+            ("DELETE", "/api/v1/surveys/{survey_id}"): {"survey_id": str(draft.id)},
+            ("DELETE", "/api/v1/journeys/{journey_id}"): {"journey_id": str(doomed.id)},
+        },
         "secrets": [
             str(workspace.id),
             workspace.name,
@@ -142,6 +165,8 @@ def tenant_a(session: Session) -> dict[str, Any]:
             "a-private-channel",
             "123.45",
             "a-private-purchase",
+            str(journey.id),
+            "a-private-journey",
         ],
         "spare": spare,
         "job": job,

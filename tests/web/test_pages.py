@@ -28,9 +28,33 @@ def test_every_language_has_every_key_and_no_empty_text() -> None:
 
 def test_templates_use_only_known_keys() -> None:
     keys = set(json.loads((LOCALES / "en.json").read_text()))
-    for template in TEMPLATES.glob("*.html"):
-        for key in re.findall(r"t\('([\w.]+)'\)", template.read_text()):
-            assert key in keys, f"{template.name} uses unknown key {key}"
+    for template in TEMPLATES.rglob("*.html"):
+        for key in re.findall(r"\bt\(['\"]([\w.]+)['\"]\)", template.read_text()):
+            assert key in keys, f"{template.relative_to(TEMPLATES)} uses unknown key {key}"
+
+
+# Vietnamese written without its diacritics: these forms are no Vietnamese words at all
+_STRIPPED = {"khong", "duoc", "nguoi", "cua", "mot", "cac", "nhung", "chua", "viec", "tren"}
+
+
+def test_vietnamese_keeps_its_diacritics_and_thai_is_thai() -> None:
+    vi = json.loads((LOCALES / "vi.json").read_text(encoding="utf-8"))
+    th = json.loads((LOCALES / "th.json").read_text(encoding="utf-8"))
+    for key, text in vi.items():
+        words = re.findall(r"[^\W\d_]+", re.sub(r"{\w+}", "", text).lower())
+        assert not _STRIPPED & set(words), f"vi {key}: diacritics missing in {text!r}"
+        if len(words) >= 3:
+            assert not text.isascii(), f"vi {key}: {text!r} has no diacritics"
+    for key, text in th.items():
+        assert re.search(r"[\u0e00-\u0e7f]", text), f"th {key}: {text!r} is not in Thai"
+
+
+def test_placeholders_are_the_same_in_every_language() -> None:
+    catalogs = {lang: json.loads((LOCALES / f"{lang}.json").read_text()) for lang in LANGUAGES}
+    for key, text in catalogs["en"].items():
+        wanted = sorted(re.findall(r"{(\w+)}", text))
+        for lang in ("vi", "th"):
+            assert sorted(re.findall(r"{(\w+)}", catalogs[lang][key])) == wanted, (lang, key)
 
 
 @pytest.mark.parametrize(

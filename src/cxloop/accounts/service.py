@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cxloop.accounts import errors, signals
 from cxloop.core.actors import Actor
 from cxloop.core.errors import InvalidInput
+from cxloop.core.i18n import LANGUAGES
 from cxloop.core.security import (
     hash_password,
     new_api_key,
@@ -335,6 +336,33 @@ def authenticate_user(session: Session, email: str, password: str) -> User:
     user.last_login_at = utcnow()
     session.flush()
     return user
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise errors.UserNotFound(f"no user {user_id}")
+    return user
+
+
+def user_workspaces(session: Session, user_id: uuid.UUID) -> list[tuple[Workspace, Role]]:
+    """The workspaces a user belongs to, with their role in each, by display name."""
+    rows = session.execute(
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Workspace.display_name, Workspace.name)
+    )
+    return [(workspace, role) for workspace, role in rows]
+
+
+def set_user_language(session: Session, user: User, language: str) -> None:
+    """The language the user's pages are shown in (en, vi or th)."""
+    if language not in LANGUAGES:
+        raise InvalidInput("lang", f"one of {', '.join(LANGUAGES)}, not {language!r}")
+    if user.language != language:
+        user.language = language
+        session.flush()
 
 
 def role_at_least(role: Role, minimum: Role) -> bool:

@@ -134,37 +134,7 @@ def funnel_sql(spec: FunnelSpec) -> str:
     n = len(spec.steps)
     low, high = spec.entry_bounds
     window = spec.window_us
-    matches = ", ".join(f"{s.sql()} AS m{i}" for i, s in enumerate(spec.steps, 1))
-    # in strict order any action in between breaks a chain, so every action is read
-    loose = spec.order is Order.LOOSE
-    keep = " OR ".join(s.sql() for s in spec.steps) if loose else activity_sql()
-    ctes = [
-        f"base AS (SELECT customer_id, ts, message_id, {_breakdown_value(spec)} AS bd, "  # noqa: S608
-        f"{matches} FROM events WHERE ts >= {low} AND ts < {high + window} AND ({keep}))",
-        f"f1 AS (SELECT *, CASE WHEN m1 AND ts < {high} THEN ts END AS s1 FROM base)",  # noqa: S608
-    ]
-    for k in range(2, n + 1):
-        if spec.order is Order.LOOSE:
-            before = (
-                f"max(s{k - 1}) OVER (PARTITION BY customer_id ORDER BY ts "
-                "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-            )
-        else:
-            before = f"lag(s{k - 1}) OVER (PARTITION BY customer_id ORDER BY ts, message_id)"
-        ctes.append(
-            f"f{k} AS (SELECT *, CASE WHEN ts - r{k} <= {window} THEN r{k} END AS s{k} "  # noqa: S608
-            f"FROM (SELECT *, CASE WHEN m{k} THEN {before} END AS r{k} FROM f{k - 1}) AS x{k})"
-        )
-    level = " ".join(f"WHEN s{k} IS NOT NULL THEN {k}" for k in range(n, 0, -1))
-    times = "".join(
-        f", min_by(ts - s{k}, CASE WHEN s{k} IS NOT NULL THEN ts END) AS t{k}"
-        for k in range(2, n + 1)
-    )
-    ctes.append(
-        "per AS (SELECT customer_id, "  # noqa: S608
-        "min_by(bd, CASE WHEN s1 IS NOT NULL THEN ts END) AS bd, "
-        f"max(CASE {level} ELSE 0 END) AS lvl{times} FROM f{n} GROUP BY customer_id)"
-    )
+    ctes = _loose_ctes(spec, low, high) if spec.order is Order.LOOSE else _strict_ctes(spec)
     if spec.breakdown is not None and spec.breakdown.kind is BreakdownKind.TRAIT:
         trait = prop(spec.breakdown.name, "traits")
         ctes.append(
@@ -214,6 +184,82 @@ def funnel_sql(spec: FunnelSpec) -> str:
     )
     body = aggregate if spec.dropped_sample == 0 or n == 1 else f"{aggregate} UNION ALL {sample}"
     return "WITH " + ", ".join(ctes) + " " + body
+
+
+def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
+    """Each level k holds the step-k events that end a valid chain, with the chain's start.
+
+    A level is the window over the level before it and the step's events only, so each
+    window sorts just the rows it needs; ``per`` joins one row per customer and level."""
+    n, window = len(spec.steps), spec.window_us
+    matches = ", ".join(f"{s.sql()} AS m{i}" for i, s in enumerate(spec.steps, 1))
+    keep = " OR ".join(s.sql() for s in spec.steps)
+    # the breakdown value is read off the entries only (a property means parsing JSON)
+    entry = f"m1 AND ts < {high}"
+    ctes = [
+        f"base AS (SELECT customer_id, ts, {matches}, CASE WHEN {entry} "  # noqa: S608
+        f"THEN {_breakdown_value(spec)} END AS bd FROM events "
+        f"WHERE ts >= {low} AND ts < {high + window} AND ({keep}))",
+        f"lvl1 AS (SELECT customer_id, ts, ts AS st, bd FROM base WHERE {entry})",  # noqa: S608
+    ]
+    for k in range(2, n + 1):
+        ctes.append(
+            f"lvl{k} AS (SELECT customer_id, ts, r AS st FROM (SELECT customer_id, ts, src, "  # noqa: S608
+            "max(st) OVER (PARTITION BY customer_id ORDER BY ts "
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS r FROM ("
+            f"SELECT customer_id, ts, st, 0 AS src FROM lvl{k - 1} UNION ALL "
+            f"SELECT customer_id, ts, CAST(NULL AS BIGINT) AS st, 1 AS src FROM base WHERE m{k}"
+            f") AS u{k}) AS w{k} WHERE src = 1 AND ts - r <= {window})"
+        )
+    # one row per customer and level: the entries are many, the later levels few
+    bd = "min_by(bd, ts)" if spec.breakdown else "CAST(NULL AS VARCHAR)"
+    ctes.append(f"e1 AS (SELECT customer_id, {bd} AS bd FROM lvl1 GROUP BY customer_id)")  # noqa: S608
+    ctes.extend(
+        f"e{k} AS (SELECT customer_id, min_by(ts - st, ts) AS t FROM lvl{k} "  # noqa: S608
+        "GROUP BY customer_id)"
+        for k in range(2, n + 1)
+    )
+    level = "".join(f"WHEN e{k}.customer_id IS NOT NULL THEN {k} " for k in range(n, 1, -1))
+    lvl = f"CASE {level}ELSE 1 END" if n > 1 else "1"
+    joins = "".join(
+        f" LEFT JOIN e{k} ON e{k}.customer_id = e1.customer_id" for k in range(2, n + 1)
+    )
+    ctes.append(
+        f"per AS (SELECT e1.customer_id, e1.bd, {lvl} AS lvl"  # noqa: S608
+        + "".join(f", e{k}.t AS t{k}" for k in range(2, n + 1))
+        + f" FROM e1{joins})"
+    )
+    return ctes
+
+
+def _strict_ctes(spec: FunnelSpec) -> list[str]:
+    """Each step's event must be the customer's very next action: every action is read."""
+    n, window = len(spec.steps), spec.window_us
+    low, high = spec.entry_bounds
+    matches = ", ".join(f"{s.sql()} AS m{i}" for i, s in enumerate(spec.steps, 1))
+    ctes = [
+        f"base AS (SELECT customer_id, ts, message_id, {_breakdown_value(spec)} AS bd, "  # noqa: S608
+        f"{matches} FROM events WHERE ts >= {low} AND ts < {high + window} AND "
+        f"({activity_sql()}))",
+        f"f1 AS (SELECT *, CASE WHEN m1 AND ts < {high} THEN ts END AS s1 FROM base)",  # noqa: S608
+    ]
+    for k in range(2, n + 1):
+        before = f"lag(s{k - 1}) OVER (PARTITION BY customer_id ORDER BY ts, message_id)"
+        ctes.append(
+            f"f{k} AS (SELECT *, CASE WHEN ts - r{k} <= {window} THEN r{k} END AS s{k} "  # noqa: S608
+            f"FROM (SELECT *, CASE WHEN m{k} THEN {before} END AS r{k} FROM f{k - 1}) AS x{k})"
+        )
+    level = " ".join(f"WHEN s{k} IS NOT NULL THEN {k}" for k in range(n, 0, -1))
+    times = "".join(
+        f", min_by(ts - s{k}, CASE WHEN s{k} IS NOT NULL THEN ts END) AS t{k}"
+        for k in range(2, n + 1)
+    )
+    ctes.append(
+        "per AS (SELECT customer_id, "  # noqa: S608
+        "min_by(bd, CASE WHEN s1 IS NOT NULL THEN ts END) AS bd, "
+        f"max(CASE {level} ELSE 0 END) AS lvl{times} FROM f{n} GROUP BY customer_id)"
+    )
+    return ctes
 
 
 def _breakdown_value(spec: FunnelSpec) -> str:

@@ -270,11 +270,15 @@ class Matcher:
             parts.append(f"{column} = {literal(self.event)}")
         if self.channel:
             parts.append(f"channel = {literal(self.channel)}")
-        parts.extend(
+        conditions = [
             _condition_sql(name, condition, f"where.{name}")
             for name, condition in sorted(self.where.items())
-        )
-        return "(" + " AND ".join(parts) + ")"
+        ]
+        if not conditions:
+            return "(" + " AND ".join(parts) + ")"
+        # Parsing the JSON is what costs: a CASE reads it only on the rows of the right event,
+        # where a plain AND would evaluate every part on every row.
+        return f"(CASE WHEN {' AND '.join(parts)} THEN {' AND '.join(conditions)} ELSE FALSE END)"
 
 
 def activity_sql() -> str:

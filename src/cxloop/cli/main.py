@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cxloop import __version__
-from cxloop.cli import accounts, ingest, reference, surveys, system
+from cxloop.cli import accounts, demo, ingest, reference, surveys, system
 from cxloop.cli import text as text_cli
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command("serve")(system.serve)
 app.command("worker")(system.worker)
+app.command("demo")(demo.demo)
 app.add_typer(accounts.workspace_app, name="workspace")
 app.add_typer(accounts.key_app, name="key")
 app.add_typer(accounts.user_app, name="user")

@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.config import Settings
+from cxloop.core.db import read_transaction
+from cxloop.core.groupcommit import GroupCommitter
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,6 +38,22 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for a request that only reads: on SQLite it takes no write lock, so pages
+    that only show something never queue behind writers. Rolled back at the end."""
+    with read_transaction(request.app.state.sessionmaker) as session:
+        yield session
+
+
+def get_committer(request: Request) -> GroupCommitter:
+    committer: GroupCommitter = request.app.state.committer
+    return committer
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+CommitterDep = Annotated[GroupCommitter, Depends(get_committer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

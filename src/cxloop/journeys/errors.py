@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cxloop.core.errors import Conflict, InvalidInput, NotFound
+from collections.abc import Sequence
+
+from cxloop.core.errors import Conflict, CxloopError, InvalidInput, NotFound
 
 
 class InvalidQuery(InvalidInput):
@@ -15,3 +17,18 @@ class JourneyNotFound(NotFound):
 
 class JourneyExists(Conflict):
     code = "journey_exists"
+
+
+class InvalidJourney(CxloopError):
+    """A journey map whose parts do not fit the workspace (a survey it does not have): every
+    problem with its path, in the shape of the API's other validation errors."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, problems: Sequence[tuple[Sequence[str | int], str]]) -> None:
+        errors = [{"loc": list(loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
+        summary = "; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems[:5])
+        if len(problems) > 5:
+            summary += f"; and {len(problems) - 5} more"
+        super().__init__(summary, extra={"errors": errors})

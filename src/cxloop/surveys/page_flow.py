@@ -4,22 +4,23 @@ and take a posted step of it. :mod:`cxloop.surveys.pages` only renders the resul
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
 from cxloop.core.i18n import translate
-from cxloop.models import ResponseSource, Survey, SurveyStatus, SurveyVersion
+from cxloop.models import ResponseSource, Survey, SurveyStatus
 from cxloop.surveys import errors, hosted, links, service
 from cxloop.surveys.hosted import FormState, Step
 from cxloop.surveys.links import LinkGrant
 from cxloop.surveys.schemas import Question, ResponseCreate, SurveyDefinition, localise
 from cxloop.surveys.widget import page_of
+
+Commit = Callable[[Callable[[Session], None]], None]
 
 FALLBACK_COLOUR = "#0b5cad"
 PROMOTER_SCORE = 9
@@ -81,16 +82,10 @@ def find_survey(session: Session, survey_id: uuid.UUID) -> Survey | None:
 
 
 def _current(session: Session, survey: Survey) -> SurveyDefinition:
-    row = session.scalar(
-        select(SurveyVersion).where(
-            SurveyVersion.survey_id == survey.id,
-            SurveyVersion.workspace_id == survey.workspace_id,
-            SurveyVersion.version == survey.current_version,
-        )
-    )
-    if row is None:  # pragma: no cover (every survey has its current version)
+    definition = service.version_definition(session, survey, survey.current_version)
+    if definition is None:  # pragma: no cover (every survey has its current version)
         raise errors.VersionNotFound(f"survey {survey.id} lacks version {survey.current_version}")
-    return service.definition_of(row)
+    return definition
 
 
 def _message(kind: Any, lang: str, status: int, survey: Survey | None = None) -> View:
@@ -216,11 +211,16 @@ def post_form(
     form: Mapping[str, list[str]],
     visitor: Request,
     settings: Settings,
+    commit: Commit,
     *,
     grant: LinkGrant | None = None,
 ) -> View:
     """Take one posted step: save it (partial, or complete when nothing is left to ask)
-    and return the next step, the same step with its problems, or the thank-you page."""
+    and return the next step, the same step with its problems, or the thank-you page.
+
+    ``session`` only reads; the answers are written through ``commit``, which returns once
+    they are durable (a :class:`~cxloop.core.groupcommit.GroupCommitter` shares one commit
+    among the submissions arriving together)."""
     survey = find_survey(session, survey_id)
     if survey is None:
         return _message("link_invalid", visitor.lang or "en", 404)
@@ -246,7 +246,7 @@ def post_form(
     if not problems:
         after = [*state.asked, *(q.id for q in shown)]
         finished = hosted.next_step(definition, merged, after).is_empty
-        problems = _save(session, survey, state, merged, finished, grant)
+        problems = _save(commit, survey, state, merged, finished, grant)
         if "_closed" in problems:
             return _message("closed", state.language, 410, survey)
         if not problems and finished:
@@ -271,7 +271,7 @@ def post_form(
 
 
 def _save(
-    session: Session,
+    commit: Commit,
     survey: Survey,
     state: FormState,
     answers: dict[str, Any],
@@ -287,17 +287,15 @@ def _save(
         response_id=state.response_key,
         is_complete=complete,
     )
+    workspace_id, survey_id, source = survey.workspace_id, survey.id, hosted.source_of(state.source)
+
+    def write(session: Session) -> None:
+        service.submit_response(session, workspace_id, survey_id, payload, source=source)
+        if complete and grant is not None:
+            links.mark_used(session, grant.link_id)
+
     try:
-        with session.begin_nested():
-            service.submit_response(
-                session,
-                survey.workspace_id,
-                survey.id,
-                payload,
-                source=hosted.source_of(state.source),
-            )
-            if complete and grant is not None:
-                links.mark_used(session, grant.link_id)
+        commit(write)
     except errors.SurveyNotOpen:
         return {"_closed": "page.closed.title"}
     except errors.InvalidResponse as exc:
@@ -360,3 +358,33 @@ def read_grant(session: Session, token: str, settings: Settings) -> LinkGrant | 
         return _message("link_expired", "en", 410)
     except (errors.LinkRevoked, errors.LinkInvalid):
         return _message("link_invalid", "en", 404)
+
+
+def preview(
+    definition: SurveyDefinition,
+    lang: str,
+    default: str,
+    *,
+    page_theme: Mapping[str, Any] | None = None,
+    finished: bool = False,
+) -> View:
+    """The hosted page of a definition that is still being written, as a respondent in
+    ``lang`` would first see it (or, ``finished``, its thank-you page). Nothing is signed
+    or saved: the form of a preview posts nowhere."""
+    if finished:
+        thanks = {"thank_you": _text(definition.thank_you, lang, default), "review_url": None}
+        return View(kind="done", lang=lang, theme=theme_of(page_theme), values=thanks)
+    step = hosted.next_step(definition, {}, [])
+    questions = [_question(q, lang, default, False) for q in step.base]
+    questions += [_question(q, lang, default, True) for q in step.follow_ups]
+    values: dict[str, Any] = {
+        "token": "",
+        "intro": _text(definition.intro, lang, default),
+        "questions": questions,
+        "earlier": "{}",
+        "posted": {},
+        "problems": {},
+        "is_first": True,
+        "embedded": False,
+    }
+    return View(kind="form", lang=lang, theme=theme_of(page_theme), values=values)

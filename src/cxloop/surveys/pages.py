@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from cxloop.core.deps import SessionDep, SettingsDep, client_ip
+from cxloop.core.deps import CommitterDep, ReadSessionDep, SettingsDep, client_ip
 from cxloop.core.i18n import LANGUAGES, translate
 from cxloop.models import ResponseSource
 from cxloop.surveys import page_flow, widget
@@ -99,7 +99,7 @@ def _too_many(request: Request, lang: str) -> Response:
 def link_page(
     request: Request,
     token: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     lang: str | None = None,
 ) -> Response:
@@ -116,7 +116,12 @@ def link_page(
 
 @router.post("/s/t/{token}", response_class=HTMLResponse)
 def post_link_page(
-    request: Request, token: str, form: FormDep, session: SessionDep, settings: SettingsDep
+    request: Request,
+    token: str,
+    form: FormDep,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    committer: CommitterDep,
 ) -> Response:
     if not _limiter(request).allow(client_ip(request, settings.trusted_proxies)):
         return _too_many(request, _fallback_language(request))
@@ -125,7 +130,9 @@ def post_link_page(
         grant.lang = _fallback_language(request)
         return render(request, grant)
     visitor = visitor_of(request, None, None, None)
-    view = page_flow.post_form(session, grant.survey_id, form, visitor, settings, grant=grant)
+    view = page_flow.post_form(
+        session, grant.survey_id, form, visitor, settings, committer.run, grant=grant
+    )
     return render(request, view)
 
 
@@ -133,7 +140,7 @@ def post_link_page(
 def survey_page(
     request: Request,
     survey_id: uuid.UUID,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     lang: str | None = None,
     tp: str | None = Query(None, description="touchpoint"),
@@ -149,13 +156,15 @@ def post_survey_page(
     request: Request,
     survey_id: uuid.UUID,
     form: FormDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
+    committer: CommitterDep,
 ) -> Response:
     if not _limiter(request).allow(client_ip(request, settings.trusted_proxies)):
         return _too_many(request, _fallback_language(request))
     visitor = visitor_of(request, None, None, None)
-    return render(request, page_flow.post_form(session, survey_id, form, visitor, settings))
+    view = page_flow.post_form(session, survey_id, form, visitor, settings, committer.run)
+    return render(request, view)
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:
@@ -182,7 +191,7 @@ FormDep = Annotated[dict[str, list[str]], Depends(read_form)]
 
 @router.get("/s/widget/eligible")
 def widget_eligible(
-    session: SessionDep,
+    session: ReadSessionDep,
     key: str = Query(..., max_length=64),
     url: str = Query("", max_length=2000),
     uid: str | None = Query(None, max_length=200),

@@ -333,23 +333,37 @@ def firsts_sql(
 ) -> str:
     names = _first_roles(needed)
     high = (day_number(spec.end) + 1) * US_PER_DAY
+    # a customer's first action is needed for "known" and the time to first: without them
+    # only the roles' events are read, not every action of the whole history
+    first_action = bool({kind(m) for m in needed} & {"known", "ttf"})
     firsts = "".join(
         f", min(CASE WHEN {role_sql(roles[n])} THEN ts END) AS f{i}" for i, n in enumerate(names)
     )
-    keep = " OR ".join([activity_sql(), *(role_sql(roles[n]) for n in names)])
+    keep = " OR ".join(
+        [*([activity_sql()] if first_action else []), *(role_sql(roles[n]) for n in names)]
+    )
     counts = "".join(
         f", CAST(sum(CASE WHEN f.f{i} >= g.lo AND f.f{i} < g.hi THEN 1 ELSE 0 END) AS BIGINT) "
-        f"AS new{i}, CAST(quantile_cont(CASE WHEN f.f{i} >= g.lo AND f.f{i} < g.hi "
-        f"THEN f.f{i} - f.f_any END, 0.5) AS DOUBLE) AS ttf{i}"
+        f"AS new{i}"
+        + (
+            f", CAST(quantile_cont(CASE WHEN f.f{i} >= g.lo AND f.f{i} < g.hi "
+            f"THEN f.f{i} - f.f_any END, 0.5) AS DOUBLE) AS ttf{i}"
+            if first_action
+            else f", CAST(NULL AS DOUBLE) AS ttf{i}"
+        )
         for i in range(len(names))
     )
+    known = (
+        "CAST(sum(CASE WHEN f.f_any < g.hi THEN 1 ELSE 0 END) AS BIGINT)"
+        if first_action
+        else "CAST(NULL AS BIGINT)"
+    )
+    f_any = f"min(CASE WHEN {activity_sql()} THEN ts END)" if first_action else "NULL"
     return (
-        "WITH firsts AS (SELECT customer_id, "  # noqa: S608
-        f"min(CASE WHEN {activity_sql()} THEN ts END) AS f_any{firsts} FROM events "
-        f"WHERE ts < {high} AND ({keep}) GROUP BY customer_id), "
+        f"WITH firsts AS (SELECT customer_id, {f_any} AS f_any{firsts} FROM events "  # noqa: S608
+        f"WHERE ts < {high} AND ({keep or 'FALSE'}) GROUP BY customer_id), "
         f"grp AS ({_groups_sql(groups)}) "
-        "SELECT g.k, CAST(sum(CASE WHEN f.f_any < g.hi THEN 1 ELSE 0 END) AS BIGINT) AS known"
-        f"{counts} FROM firsts AS f CROSS JOIN grp AS g GROUP BY g.k"
+        f"SELECT g.k, {known} AS known{counts} FROM firsts AS f CROSS JOIN grp AS g GROUP BY g.k"
     )
 
 

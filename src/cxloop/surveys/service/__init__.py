@@ -19,6 +19,7 @@ from cxloop.surveys.service.surveys import (
     list_surveys,
     survey_detail,
     update_survey,
+    version_definition,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "submit_response",
     "survey_detail",
     "update_survey",
+    "version_definition",
 ]

@@ -26,7 +26,6 @@ from cxloop.models import (
     Survey,
     SurveyResponse,
     SurveyStatus,
-    SurveyVersion,
     TextSource,
 )
 from cxloop.profiles import service as profiles
@@ -35,10 +34,10 @@ from cxloop.surveys.definitions import Problem
 from cxloop.surveys.schemas import ResponseCreate, SurveyDefinition
 from cxloop.surveys.service.surveys import (
     audit,
-    definition_of,
     get_survey,
     is_full,
     to_utc,
+    version_definition,
 )
 from cxloop.text import service as text
 
@@ -150,7 +149,8 @@ def prepare_response(
         session.add(response)
     if becomes_complete:
         _count(session, survey, enforce=not historical)
-    if response.profile_id is None:
+    if response.profile_id is None and (existing is not None or ids):
+        # a new response without identifiers has an id made from its key: nobody holds it
         response.profile_id = _known_profile(session, survey.workspace_id, response)
     session.flush()
     written = _texts(definition, answers)
@@ -177,16 +177,10 @@ def _texts(definition: SurveyDefinition, answers: dict[str, Any]) -> dict[str, s
 
 
 def _definition(session: Session, survey: Survey, number: int) -> SurveyDefinition:
-    version = session.scalar(
-        select(SurveyVersion).where(
-            SurveyVersion.survey_id == survey.id,
-            SurveyVersion.workspace_id == survey.workspace_id,
-            SurveyVersion.version == number,
-        )
-    )
-    if version is None:
+    definition = version_definition(session, survey, number)
+    if definition is None:
         raise errors.InvalidResponse([(["version"], f"this survey has no version {number}")])
-    return definition_of(version)
+    return definition
 
 
 def _existing(session: Session, survey: Survey, key: uuid.UUID | None) -> SurveyResponse | None:

@@ -306,6 +306,36 @@ def definition_of(version: SurveyVersion) -> SurveyDefinition:
     return SurveyDefinition.model_validate(version.definition)
 
 
+_DEFINITIONS: dict[tuple[uuid.UUID, int, datetime | None], SurveyDefinition] = {}
+_MAX_CACHED = 1024
+
+
+def version_definition(session: Session, survey: Survey, number: int) -> SurveyDefinition | None:
+    """The questions of one version of ``survey``, parsed once per process.
+
+    An answered version never changes, so it is cached by number; the current one may still
+    be edited in place, and every edit moves the survey's ``updated_at``, which is part of
+    its key. Pages and submissions read definitions on every request: this saves a query
+    and a parse each time."""
+    key = (survey.id, number, survey.updated_at if number == survey.current_version else None)
+    found = _DEFINITIONS.get(key)
+    if found is not None:
+        return found
+    row = session.scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey.id,
+            SurveyVersion.workspace_id == survey.workspace_id,
+            SurveyVersion.version == number,
+        )
+    )
+    if row is None:
+        return None
+    if len(_DEFINITIONS) >= _MAX_CACHED:
+        _DEFINITIONS.clear()
+    found = _DEFINITIONS[key] = definition_of(row)
+    return found
+
+
 def get_version(
     session: Session, workspace_id: uuid.UUID, survey_id: uuid.UUID, version: int
 ) -> SurveyVersion:
