@@ -45,7 +45,7 @@ from bench import analytics_baselines as base
 from bench.analytics_data import Dataset, ensure
 from bench.analytics_synth import Params
 from bench.ingest import describe_code, machine, say
-from bench.report import Figure, details, table
+from bench.report import Figure, details, replace_section, table
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.analytics import events as store
@@ -505,14 +505,7 @@ def write_docs(figures: Sequence[Figure], args: argparse.Namespace, code: str, l
         f"{details(figures)}\n"
         f"{end}\n"
     )
-    old = path.read_text()
-    if begin in old and end in old:
-        before, rest = old.split(begin, 1)
-        text = before + section.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        text = old.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-    return path
+    return replace_section(path, begin, end, section)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

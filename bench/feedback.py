@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from bench import submissions
 from bench.ingest import describe_code, machine, say
-from bench.report import Figure, details, table
+from bench.report import Figure, details, replace_section, table
 
 from cxloop.analytics import events as store
 from cxloop.analytics import feedback
@@ -372,14 +372,7 @@ def write_docs(figures: Sequence[Figure], args: argparse.Namespace, code: str) -
         f"{details(figures)}\n"
         f"{end}\n"
     )
-    old = path.read_text()
-    if begin in old and end in old:
-        before, rest = old.split(begin, 1)
-        text = before + section.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        text = old.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-    return path
+    return replace_section(path, begin, end, section)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

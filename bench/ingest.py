@@ -50,7 +50,7 @@ import duckdb
 import orjson
 import uvicorn
 from bench import synth
-from bench.report import Figure, details, table
+from bench.report import Figure, details, replace_section, table
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -1095,14 +1095,7 @@ def write_docs(figures: Sequence[Figure], args: argparse.Namespace, db: str, cod
         f"{details(figures)}\n"
         f"{end}\n"
     )
-    old = path.read_text() if path.exists() else DOCS_HEAD
-    if begin in old and end in old:
-        before, rest = old.split(begin, 1)
-        text_ = before + section.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        text_ = old.rstrip("\n") + "\n\n" + section
-    path.write_text(text_)
-    return path
+    return replace_section(path, begin, end, section, DOCS_HEAD)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

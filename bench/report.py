@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -35,3 +36,16 @@ def details(figures: Sequence[Figure]) -> str:
         out.append(f"- **{f.name}**")
         out.extend(f"  - {note}" for note in f.notes)
     return "\n".join(out)
+
+
+def replace_section(path: Path, begin: str, end: str, section: str, head: str = "") -> Path:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the
+    file's section between those markers, or append it; a missing file starts as ``head``."""
+    old = path.read_text() if path.exists() else head
+    if begin in old and end in old:
+        before, rest = old.split(begin, 1)
+        text = before + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = old.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+    return path

@@ -4,7 +4,7 @@ tiles of the workspace's KPI pack against the period before."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -155,16 +155,26 @@ def _headline(shape: MetricShape, compared: dict[str, Any]) -> Headline:
 
 
 def _trend_chart(page: Page, shape: MetricShape, body: dict[str, Any]) -> Chart:
+    return trend_chart(page, shape, body.get("trend") or [], "overview.trend", shape.bounds)
+
+
+def trend_chart(
+    page: Page,
+    shape: MetricShape,
+    buckets: Sequence[dict[str, Any]],
+    keys: str,
+    bounds: tuple[float, float] | None = None,
+) -> Chart:
+    """A metric week by week with its 95 % band, weeks with too few answers hollow; its
+    title and description are the ``{keys}.title`` and ``{keys}.desc`` texts."""
     t, lang = page.t, page.lang
     name = t(f"metric.{shape.metric.value}")
-    buckets = body.get("trend") or []
-    value_column = Column(name, "number", shape.decimals, shape.unit)
     table = Table(
         id=f"{shape.metric.value}-trend",
-        title=t("overview.trend.title").format(metric=name),
+        title=t(f"{keys}.title").format(metric=name),
         columns=[
             Column(t("table.week"), "date"),
-            value_column,
+            Column(name, "number", shape.decimals, shape.unit),
             Column(t("table.ci_low"), "number", shape.decimals, shape.unit),
             Column(t("table.ci_high"), "number", shape.decimals, shape.unit),
             Column(t("table.n"), "int"),
@@ -173,9 +183,10 @@ def _trend_chart(page: Page, shape: MetricShape, body: dict[str, Any]) -> Chart:
         caption=t("chart.no_data"),
     )
     known = [b for b in buckets if b[shape.value] is not None]
+    description = t("chart.no_data")
     if known:
         last = known[-1]
-        description = t("overview.trend.desc").format(
+        description = t(f"{keys}.desc").format(
             metric=name,
             weeks=len(buckets),
             week=formatting.day(last["period"], lang),
@@ -184,8 +195,6 @@ def _trend_chart(page: Page, shape: MetricShape, body: dict[str, Any]) -> Chart:
             high=formatting.number(last["ci_high"], lang, shape.decimals),
             n=formatting.number(last["n"], lang),
         )
-    else:
-        description = t("chart.no_data")
     series = Series(
         name,
         [b[shape.value] for b in buckets],
@@ -201,7 +210,7 @@ def _trend_chart(page: Page, shape: MetricShape, body: dict[str, Any]) -> Chart:
         [formatting.short_day(b["period"], lang) for b in buckets],
         [series],
         table,
-        bounds=shape.bounds,
+        bounds=bounds,
         band_label=t("chart.band"),
     )
 

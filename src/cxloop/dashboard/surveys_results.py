@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cxloop.analytics.feedback import Metric
+from cxloop.dashboard import overview
 from cxloop.dashboard.overview import SHAPES, MetricShape
 from cxloop.dashboard.surveys_data import Breakdown, CommentPage, MetricResult
 from cxloop.web import charts, formatting
-from cxloop.web.charts import Chart, Part, Series
+from cxloop.web.charts import Chart, Part
 from cxloop.web.page import Page
 from cxloop.web.surveys_charts import Row, interval_chart
 from cxloop.web.tables import Column, Table
@@ -76,53 +77,7 @@ def _value(page: Page, shape: MetricShape, value: float | None) -> str:
 
 def trend_chart(page: Page, result: MetricResult) -> Chart:
     """The metric week by week with its 95 % band; weeks with too few answers hollow."""
-    t, lang = page.t, page.lang
-    shape = SHAPE[result.metric]
-    name = t(f"metric.{result.metric}")
-    buckets = result.trend
-    table = Table(
-        id=f"{result.metric}-trend",
-        title=t("results.trend.title").format(metric=name),
-        columns=[
-            Column(t("table.week"), "date"),
-            Column(name, "number", shape.decimals, shape.unit),
-            Column(t("table.ci_low"), "number", shape.decimals, shape.unit),
-            Column(t("table.ci_high"), "number", shape.decimals, shape.unit),
-            Column(t("table.n"), "int"),
-        ],
-        rows=[[b["period"], b[shape.value], b["ci_low"], b["ci_high"], b["n"]] for b in buckets],
-        caption=t("chart.no_data"),
-    )
-    known = [b for b in buckets if b[shape.value] is not None]
-    description = t("chart.no_data")
-    if known:
-        last = known[-1]
-        description = t("results.trend.desc").format(
-            metric=name,
-            weeks=len(buckets),
-            week=formatting.day(last["period"], lang),
-            value=formatting.number(last[shape.value], lang, shape.decimals),
-            low=formatting.number(last["ci_low"], lang, shape.decimals),
-            high=formatting.number(last["ci_high"], lang, shape.decimals),
-            n=formatting.number(last["n"], lang),
-        )
-    series = Series(
-        name,
-        [b[shape.value] for b in buckets],
-        low=[b["ci_low"] for b in buckets],
-        high=[b["ci_high"] for b in buckets],
-        colour=shape.colour,
-        hollow=[b["small_sample"] for b in buckets],
-    )
-    return charts.line_chart(
-        table.id,
-        table.title,
-        description,
-        [formatting.short_day(b["period"], lang) for b in buckets],
-        [series],
-        table,
-        band_label=t("chart.band"),
-    )
+    return overview.trend_chart(page, SHAPE[result.metric], result.trend, "results.trend")
 
 
 def mix_chart(page: Page, nps: MetricResult) -> Chart:
