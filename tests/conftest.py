@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -18,7 +19,8 @@ from cxloop.app import create_app
 from cxloop.config import Settings
 from cxloop.core import migrate
 from cxloop.core.db import make_engine, make_sessionmaker
-from cxloop.core.deps import get_committer, get_read_session, get_session
+from cxloop.core.deps import get_committer, get_read_session, get_reads, get_session
+from cxloop.core.groupcommit import Batch
 from cxloop.models import Base
 from tests.fixtures.databases import check_postgres, fresh_database, postgres_server_url
 
@@ -100,7 +102,10 @@ def committing(engine: Engine) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # pages read what a test just changed: nothing kept between requests
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, survey_page_cache_seconds=0
+    )
 
 
 @pytest.fixture
@@ -123,6 +128,7 @@ def app(settings: Settings, session: Session) -> FastAPI:
 
     app.dependency_overrides[get_session] = override
     app.dependency_overrides[get_read_session] = read_override
+    app.dependency_overrides[get_reads] = lambda: lambda: nullcontext(session)
     app.dependency_overrides[get_committer] = lambda: SessionCommitter(session)
     return app
 
@@ -137,6 +143,16 @@ class SessionCommitter:
     def run(self, apply: Callable[[Session], T]) -> T:
         with self.session.begin_nested():
             return apply(self.session)
+
+    def run_batched(self, batch: Batch[Any, T], item: object) -> T:
+        with self.session.begin_nested():
+            outcome = batch(self.session, [item])[0]
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+    async def run_batched_async(self, batch: Batch[Any, T], item: object) -> T:
+        return self.run_batched(batch, item)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from cxloop.surveys.distribution.router import router as distribution_router
 from cxloop.surveys.metrics_router import router as metrics_router
 from cxloop.surveys.page_router import router as survey_pages_api
 from cxloop.surveys.pages import router as survey_pages
+from cxloop.surveys.pages import routes as survey_page_routes
 from cxloop.surveys.router import router as surveys_router
 from cxloop.system.router import router as system_router
 from cxloop.text.router import router as text_router
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.include_router(text_router)
     app.include_router(dashboard_router)
     app.include_router(web_router)
+    # every respondent's page: matched first, ahead of the API's routes
+    app.router.routes[0:0] = survey_page_routes
     return app
 
 

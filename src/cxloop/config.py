@@ -68,6 +68,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Survey form posts per minute from one address to one process (0: no limit).",
     )
+    survey_page_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=300,
+        description=(
+            "How long a process keeps a survey's status and page settings for its public page"
+            " before reading them again: a change shows there at most this late. Submissions"
+            " always check the stored status."
+        ),
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Proxy addresses whose X-Forwarded-For header is believed (audit log IPs).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -138,14 +139,26 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+_readers: weakref.WeakKeyDictionary[sessionmaker[Session], Engine] = weakref.WeakKeyDictionary()
+
+
+def _reader_of(factory: sessionmaker[Session]) -> Engine:
+    """The factory's engine with the read-only option (made once per factory)."""
+    found = _readers.get(factory)
+    if found is None:
+        found = _readers[factory] = factory.kw["bind"].execution_options(**{READ_ONLY: True})
+    return found
+
+
 @contextmanager
 def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A transaction that only reads: on SQLite it takes no write lock (it would otherwise,
     see ``_sqlite_begin``), so long reads do not keep writers waiting. Rolled back at the end.
     """
-    session = factory()
+    # bound to the engine with the read-only option: the connection is taken only at the
+    # first query, so a request answered from caches never checks one out
+    session = factory(bind=_reader_of(factory))
     try:
-        session.connection(execution_options={READ_ONLY: True})
         yield session
     finally:
         session.rollback()

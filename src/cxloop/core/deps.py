@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from functools import cache
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +17,22 @@ from cxloop.core.db import read_transaction
 from cxloop.core.groupcommit import GroupCommitter
 
 
-def get_settings(request: Request) -> Settings:
+async def resolve(request: Request, dependency: Callable[[Request], Any]) -> Any:
+    """The value of a dependency that takes only the request, for a plain route outside
+    FastAPI's dependency injection; an override the app holds for it is honoured."""
+    provider = request.app.dependency_overrides.get(dependency, dependency)
+    found = provider(request) if _takes_request(provider) else provider()
+    return await found if inspect.isawaitable(found) else found
+
+
+@cache
+def _takes_request(provider: Callable[..., Any]) -> bool:
+    return bool(inspect.signature(provider).parameters)
+
+
+async def get_settings(request: Request) -> Settings:
+    # async, as every dependency that does no blocking work: a sync one costs a trip to the
+    # thread pool on every request
     settings: Settings = request.app.state.settings
     return settings
 
@@ -47,13 +65,25 @@ def get_read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_committer(request: Request) -> GroupCommitter:
+Reads = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_reads(request: Request) -> Reads:
+    """What opens a read-only transaction (as :func:`get_read_session`), for an ``async``
+    handler that must not keep a session open while it awaits: it opens one for each
+    stretch of reading. Costs no trip to the thread pool."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return lambda: read_transaction(factory)
+
+
+async def get_committer(request: Request) -> GroupCommitter:
     committer: GroupCommitter = request.app.state.committer
     return committer
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 CommitterDep = Annotated[GroupCommitter, Depends(get_committer)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

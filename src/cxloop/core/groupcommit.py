@@ -8,10 +8,17 @@ load one commit (and, on SQLite, one fsync) serves many requests; alone, a chang
 soon as it arrives. A change that fails is rolled back to its savepoint and its error goes
 to its caller; the others still commit. If the commit itself fails, every caller of the
 batch gets the error: nothing was stored for any of them.
+
+A kind of change that is cheaper done many at a time (one query for all the rows, one
+multi-row insert) comes with a :class:`Batch` handler through :meth:`GroupCommitter.run_batched`:
+the waiting items of the same handler go to it together, in one savepoint. If that savepoint
+fails as a whole, each of its items runs again alone, in its own, so one bad item still costs
+nobody else their change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -24,7 +31,14 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Item = TypeVar("Item")
+R = TypeVar("R")
 MAX_BATCH = 128
+
+# Applies many items of one kind in one go and returns, in their order, each item's result or
+# the exception that refused it. A refused item must leave nothing in the session; an
+# exception raised out of the handler fails all its items, which then run alone.
+Batch = Callable[[Session, list[Item]], list[R | BaseException]]
 
 
 class CommitterClosed(RuntimeError):
@@ -34,9 +48,12 @@ class CommitterClosed(RuntimeError):
 @dataclass
 class _Change:
     apply: Callable[[Session], Any]
+    batch: Batch[Any, Any] | None = None
+    item: Any = None
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
     error: BaseException | None = None
+    notify: Callable[[], object] | None = None  # called from the writer once done
 
 
 class GroupCommitter:
@@ -52,7 +69,50 @@ class GroupCommitter:
 
     def run(self, apply: Callable[[Session], T]) -> T:
         """Run ``apply`` in a shared transaction and return its result once committed."""
-        change = _Change(apply)
+        result: T = self._wait(_Change(apply))
+        return result
+
+    def run_batched(self, batch: Batch[Item, R], item: Item) -> R:
+        """Have ``batch`` apply ``item``, with the other items waiting for the same handler,
+        in a shared transaction; return the item's result once committed."""
+        result: R = self._wait(self._change_batched(batch, item))
+        return result
+
+    async def run_batched_async(self, batch: Batch[Item, R], item: Item) -> R:
+        """:meth:`run_batched` for a coroutine: the event loop goes on while it waits."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        change = self._change_batched(batch, item)
+        change.notify = lambda: loop.call_soon_threadsafe(wake)
+        self._enqueue(change)
+        await waiter
+        if change.error is not None:
+            raise change.error
+        result: R = change.result
+        return result
+
+    def _change_batched(self, batch: Batch[Item, R], item: Item) -> _Change:
+        def alone(session: Session) -> R:
+            outcome = batch(session, [item])[0]
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+        return _Change(alone, batch, item)
+
+    def _wait(self, change: _Change) -> Any:
+        self._enqueue(change)
+        change.done.wait()
+        if change.error is not None:
+            raise change.error
+        return change.result
+
+    def _enqueue(self, change: _Change) -> None:
         with self._lock:
             if self._closed:
                 raise CommitterClosed("the writer is stopped")
@@ -60,11 +120,6 @@ class GroupCommitter:
                 self._thread = threading.Thread(target=self._loop, name="group-commit", daemon=True)
                 self._thread.start()
             self._queue.put(change)
-        change.done.wait()
-        if change.error is not None:
-            raise change.error
-        result: T = change.result
-        return result
 
     def stop(self) -> None:
         """Finish what is queued, then stop."""
@@ -98,12 +153,8 @@ class GroupCommitter:
     def _commit(self, batch: list[_Change]) -> None:
         session = self._factory()
         try:
-            for change in batch:
-                try:
-                    with session.begin_nested():
-                        change.result = change.apply(session)
-                except Exception as exc:  # the caller gets it; the others go on
-                    change.error = exc
+            for group in _runs(batch):
+                _apply_together(session, group)
             session.commit()
             self.batches += 1
             self.changes += len(batch)
@@ -117,3 +168,48 @@ class GroupCommitter:
             session.close()
             for change in batch:
                 change.done.set()
+                if change.notify is not None:
+                    try:
+                        change.notify()
+                    except RuntimeError:  # its event loop is closed: nobody waits any more
+                        log.debug("a waiter's event loop closed before its commit")
+
+
+def _runs(batch: list[_Change]) -> list[list[_Change]]:
+    """The batch cut where the handler changes, order kept."""
+    runs: list[list[_Change]] = []
+    for change in batch:
+        if runs and runs[-1][0].batch == change.batch:
+            runs[-1].append(change)
+        else:
+            runs.append([change])
+    return runs
+
+
+def _apply_alone(session: Session, change: _Change) -> None:
+    try:
+        with session.begin_nested():
+            change.result = change.apply(session)
+    except Exception as exc:  # the caller gets it; the others go on
+        change.error = exc
+
+
+def _apply_together(session: Session, group: list[_Change]) -> None:
+    handler = group[0].batch
+    if handler is None or len(group) == 1:
+        for change in group:
+            _apply_alone(session, change)
+        return
+    try:
+        with session.begin_nested():
+            outcomes = handler(session, [change.item for change in group])
+    except Exception:
+        log.debug("a batch of %d failed as a whole; each runs alone", len(group), exc_info=True)
+        for change in group:
+            _apply_alone(session, change)
+        return
+    for change, outcome in zip(group, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            change.error = outcome
+        else:
+            change.result = outcome

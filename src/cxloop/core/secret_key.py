@@ -17,22 +17,28 @@ from cxloop.config import Settings
 
 FILE_NAME = "secret_key"
 _cache: dict[tuple[str, Path], bytes] = {}
+_derived: dict[tuple[bytes, str], bytes] = {}
 
 
 def server_secret(settings: Settings) -> bytes:
     """The secret key as bytes (at least 32), made and stored on first use when not set."""
     given = settings.secret_key.get_secret_value()
-    cache_key = (given, settings.data_dir.resolve())
+    cache_key = (given, settings.data_dir)  # signing runs on every page: no file system here
     found = _cache.get(cache_key)
     if found is None:
-        found = given.encode() if given else _stored(settings.data_dir / FILE_NAME)
+        found = given.encode() if given else _stored(settings.data_dir.resolve() / FILE_NAME)
         _cache[cache_key] = found
     return found
 
 
 def derive(settings: Settings, purpose: str) -> bytes:
     """A key for one purpose only: a token signed for one use never passes for another."""
-    return hmac.new(server_secret(settings), purpose.encode(), hashlib.sha256).digest()
+    secret = server_secret(settings)
+    found = _derived.get((secret, purpose))
+    if found is None:
+        found = hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+        _derived[(secret, purpose)] = found
+    return found
 
 
 def _stored(path: Path) -> bytes:

@@ -6,21 +6,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import orjson
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
+from cxloop.core.groupcommit import Batch
 from cxloop.core.i18n import translate
 from cxloop.models import ResponseSource, Survey, SurveyStatus
-from cxloop.surveys import errors, hosted, links, service
+from cxloop.surveys import errors, faces, hosted, links, service
 from cxloop.surveys.hosted import FormState, Step
 from cxloop.surveys.links import LinkGrant
 from cxloop.surveys.schemas import Question, ResponseCreate, SurveyDefinition, localise
-from cxloop.surveys.widget import page_of
 
-Commit = Callable[[Callable[[Session], None]], None]
+T = TypeVar("T")
+Item = TypeVar("Item")
+
+
+class Writer(Protocol):
+    """Where the answers are written: a :class:`~cxloop.core.groupcommit.GroupCommitter`,
+    which returns once they are durable and shares one commit among the submissions
+    arriving together."""
+
+    def run(self, apply: Callable[[Session], T]) -> T: ...
+
+    def run_batched(self, batch: Batch[Item, T], item: Item) -> T: ...
+
 
 FALLBACK_COLOUR = "#0b5cad"
 PROMOTER_SCORE = 9
@@ -76,9 +88,9 @@ def _text(texts: Mapping[Any, str] | None, lang: str, default: str) -> str:
     return localise(cast("dict[str, str] | None", texts), lang, default)
 
 
-def find_survey(session: Session, survey_id: uuid.UUID) -> Survey | None:
+def find_survey(session: Session, survey_id: uuid.UUID, settings: Settings) -> Survey | None:
     """A survey by id alone: its id is what the public page is addressed by."""
-    return session.get(Survey, survey_id)
+    return faces.survey(session, survey_id, settings)
 
 
 def _current(session: Session, survey: Survey) -> SurveyDefinition:
@@ -101,7 +113,7 @@ def open_form(
     grant: LinkGrant | None = None,
 ) -> View:
     """The first step of a survey's form, or the page saying why there is none."""
-    survey = find_survey(session, survey_id)
+    survey = find_survey(session, survey_id, settings)
     fallback = hosted.choose_language(
         [], "en", asked=visitor.lang, accept_language=visitor.accept_language
     )
@@ -163,7 +175,7 @@ def _form(
     status: int = 200,
 ) -> View:
     lang, default = state.language, survey.default_language
-    page = page_of(session, survey)
+    page = faces.page(session, survey)
     questions = [_question(q, lang, default, False) for q in step.base]
     questions += [_question(q, lang, default, True) for q in step.follow_ups]
     values = {
@@ -205,23 +217,98 @@ def _question(question: Question, lang: str, default: str, follow_up: bool) -> d
     return view
 
 
+# what a save may refuse, shown on the page rather than as an error
+Refused = (errors.SurveyNotOpen, errors.InvalidResponse)
+
+
+@dataclass
+class Posted:
+    """A posted step that passed the page's own checks: what to save, and what is needed to
+    answer once it is saved. Holds no database object, so no session is kept open while the
+    answers wait for their commit."""
+
+    survey_id: uuid.UUID
+    workspace_id: uuid.UUID
+    definition: SurveyDefinition
+    state: FormState
+    step: Step
+    earlier: dict[str, Any]
+    merged: dict[str, Any]
+    after: list[str]
+    finished: bool
+    posted: dict[str, list[str]]
+    grant: LinkGrant | None
+
+    def submission(self) -> service.Submission:
+        """The save as an item of :func:`service.submit_many`: every save but a personal
+        link's, which must also use the link up (:meth:`write`)."""
+        return service.Submission(self.workspace_id, self.survey_id, self._payload(), self._source)
+
+    def write(self, session: Session) -> None:
+        """The save done alone (a personal link's)."""
+        service.submit_response(
+            session, self.workspace_id, self.survey_id, self._payload(), source=self._source
+        )
+        if self.finished and self.grant is not None:
+            links.mark_used(session, self.grant.link_id)
+
+    @property
+    def _source(self) -> ResponseSource:
+        return hosted.source_of(self.state.source)
+
+    def _payload(self) -> ResponseCreate:
+        state = self.state
+        return ResponseCreate(
+            customer=state.customer or None,  # type: ignore[arg-type]
+            answers=self.merged,
+            touchpoint=state.touchpoint,
+            channel=state.channel,
+            language=state.language,  # type: ignore[arg-type]
+            response_id=state.response_key,
+            is_complete=self.finished,
+        )
+
+
 def post_form(
     session: Session,
     survey_id: uuid.UUID,
     form: Mapping[str, list[str]],
     visitor: Request,
     settings: Settings,
-    commit: Commit,
+    writer: Writer,
     *,
     grant: LinkGrant | None = None,
 ) -> View:
     """Take one posted step: save it (partial, or complete when nothing is left to ask)
     and return the next step, the same step with its problems, or the thank-you page.
 
-    ``session`` only reads; the answers are written through ``commit``, which returns once
-    they are durable (a :class:`~cxloop.core.groupcommit.GroupCommitter` shares one commit
-    among the submissions arriving together)."""
-    survey = find_survey(session, survey_id)
+    ``session`` only reads; the answers are written through ``writer``. An asynchronous
+    caller runs the three parts itself: :func:`take_step`, the save, :func:`answer`."""
+    taken = take_step(session, survey_id, form, visitor, settings, grant=grant)
+    if isinstance(taken, View):
+        return taken
+    try:
+        if grant is None:  # most submissions: many written together
+            writer.run_batched(service.submit_many, taken.submission())
+        else:
+            writer.run(taken.write)
+    except Refused as exc:  # shown on the page
+        return answer(session, taken, exc, settings, visitor)
+    return answer(session, taken, None, settings, visitor)
+
+
+def take_step(
+    session: Session,
+    survey_id: uuid.UUID,
+    form: Mapping[str, list[str]],
+    visitor: Request,
+    settings: Settings,
+    *,
+    grant: LinkGrant | None = None,
+) -> View | Posted:
+    """Check a posted step: the page to show now (a problem, a stale form, a closed
+    survey), or the answers to save."""
+    survey = find_survey(session, survey_id, settings)
     if survey is None:
         return _message("link_invalid", visitor.lang or "en", 404)
     try:
@@ -242,69 +329,48 @@ def post_form(
     answers, problems = hosted.parse_answers(shown, form)
     for qid in hosted.required_missing(shown, answers, earlier):
         problems.setdefault(qid, "page.error.required")
+    posted = {q.id: form.get(f"a.{q.id}", []) for q in shown}
+    if problems:
+        return _form(
+            session, survey, definition, state, step, earlier, settings, visitor,
+            posted=posted, problems=problems, status=422,
+        )  # fmt: skip
     merged = {**earlier, **answers}
-    if not problems:
-        after = [*state.asked, *(q.id for q in shown)]
-        finished = hosted.next_step(definition, merged, after).is_empty
-        problems = _save(commit, survey, state, merged, finished, grant)
-        if "_closed" in problems:
-            return _message("closed", state.language, 410, survey)
-        if not problems and finished:
-            return _done(session, survey, state, merged, definition)
-        if not problems:
-            state.asked = after
-            nxt = hosted.next_step(definition, merged, after)
-            return _form(session, survey, definition, state, nxt, merged, settings, visitor)
-    return _form(
-        session,
-        survey,
-        definition,
-        state,
-        step,
-        earlier,
-        settings,
-        visitor,
-        posted={q.id: form.get(f"a.{q.id}", []) for q in shown},
-        problems=problems,
-        status=422,
-    )
+    after = [*state.asked, *(q.id for q in shown)]
+    finished = hosted.next_step(definition, merged, after).is_empty
+    return Posted(
+        survey.id, survey.workspace_id, definition, state, step, earlier, merged, after,
+        finished, posted, grant,
+    )  # fmt: skip
 
 
-def _save(
-    commit: Commit,
-    survey: Survey,
-    state: FormState,
-    answers: dict[str, Any],
-    complete: bool,
-    grant: LinkGrant | None,
-) -> dict[str, str]:
-    payload = ResponseCreate(
-        customer=state.customer or None,  # type: ignore[arg-type]
-        answers=answers,
-        touchpoint=state.touchpoint,
-        channel=state.channel,
-        language=state.language,  # type: ignore[arg-type]
-        response_id=state.response_key,
-        is_complete=complete,
-    )
-    workspace_id, survey_id, source = survey.workspace_id, survey.id, hosted.source_of(state.source)
-
-    def write(session: Session) -> None:
-        service.submit_response(session, workspace_id, survey_id, payload, source=source)
-        if complete and grant is not None:
-            links.mark_used(session, grant.link_id)
-
-    try:
-        commit(write)
-    except errors.SurveyNotOpen:
-        return {"_closed": "page.closed.title"}
-    except errors.InvalidResponse as exc:
-        found: dict[str, str] = {}
-        for loc, _ in exc.problems:
+def answer(
+    session: Session,
+    taken: Posted,
+    refused: errors.SurveyNotOpen | errors.InvalidResponse | None,
+    settings: Settings,
+    visitor: Request,
+) -> View:
+    """The page after the save of ``taken``: the next step, the thank-you page, or the same
+    step with what the save refused (``refused``)."""
+    survey = find_survey(session, taken.survey_id, settings)
+    state = taken.state
+    if survey is None or isinstance(refused, errors.SurveyNotOpen):
+        return _message("closed", state.language, 410, survey)
+    if isinstance(refused, errors.InvalidResponse):
+        problems: dict[str, str] = {}
+        for loc, _ in refused.problems:
             qid = str(loc[1]) if len(loc) > 1 and loc[0] == "answers" else "_form"
-            found.setdefault(qid, "page.error.invalid")
-        return found
-    return {}
+            problems.setdefault(qid, "page.error.invalid")
+        return _form(
+            session, survey, taken.definition, state, taken.step, taken.earlier, settings,
+            visitor, posted=taken.posted, problems=problems, status=422,
+        )  # fmt: skip
+    if taken.finished:
+        return _done(session, survey, state, taken.merged, taken.definition)
+    state.asked = taken.after
+    nxt = hosted.next_step(taken.definition, taken.merged, taken.after)
+    return _form(session, survey, taken.definition, state, nxt, taken.merged, settings, visitor)
 
 
 def _done(
@@ -315,7 +381,7 @@ def _done(
     definition: SurveyDefinition | None,
 ) -> View:
     definition = definition or _current(session, survey)
-    page = page_of(session, survey)
+    page = faces.page(session, survey)
     lang = state.language
     nps = definition.first_of("nps")
     score = answers.get(nps.id) if nps is not None else None

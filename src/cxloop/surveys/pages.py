@@ -11,16 +11,30 @@ import hashlib
 import uuid
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
-from cxloop.core.deps import CommitterDep, ReadSessionDep, SettingsDep, client_ip
+from cxloop.config import Settings
+from cxloop.core.deps import (
+    CommitterDep,
+    Reads,
+    ReadSessionDep,
+    SettingsDep,
+    client_ip,
+    get_committer,
+    get_reads,
+    get_settings,
+    resolve,
+)
+from cxloop.core.groupcommit import GroupCommitter
 from cxloop.core.i18n import LANGUAGES, translate
 from cxloop.models import ResponseSource
-from cxloop.surveys import page_flow, widget
+from cxloop.surveys import page_flow, service, widget
 from cxloop.surveys.hosted import SubmissionLimiter, choose_language
 from cxloop.surveys.page_flow import View
 from cxloop.web.templating import templates
@@ -57,20 +71,54 @@ def visitor_of(
 
 
 def render(request: Request, view: View) -> Response:
+    html = _html(view)
+    response = HTMLResponse(html, status_code=view.status)
+    response.headers.update(_FRAMEABLE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# Pages already rendered, by everything that went into them but the signed form token: most
+# visitors of a survey see the same first step in the same language, and rendering it again
+# would cost more than all the rest of their request.
+_rendered: dict[bytes, str] = {}
+_MAX_RENDERED = 2048
+_FORM_STATE_SLOT = "\x00state\x00"
+
+
+def _html(view: View) -> str:
+    token = view.values.get("token")
+    key = None
+    try:
+        values = {**view.values, "token": _FORM_STATE_SLOT} if token else view.values
+        key = orjson.dumps(
+            [view.kind, view.lang, view.survey_name, view.theme, view.languages, values],
+            option=orjson.OPT_SORT_KEYS,
+        )
+    except TypeError:  # something only the template knows how to show: rendered every time
+        values = view.values
+    found = _rendered.get(key) if key is not None else None
+    if found is None:
+        found = _template(view, values)
+        if key is not None:
+            if len(_rendered) >= _MAX_RENDERED:
+                _rendered.clear()
+            _rendered[key] = found
+    return found.replace(_FORM_STATE_SLOT, token) if token else found
+
+
+def _template(view: View, values: dict[str, Any]) -> str:
     lang = view.lang
     context = {
         "lang": lang,
         "t": lambda key: translate(key, lang),
         "view": view,
-        "v": view.values,
+        "v": values,
         "theme": view.theme or page_flow.theme_of(None),
         "script": f"/s/assets/survey.js?v={asset('survey.js')[1]}",
     }
     name = _TEMPLATES.get(view.kind, "survey/message.html")
-    response = templates.TemplateResponse(request, name, context, status_code=view.status)
-    response.headers.update(_FRAMEABLE)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return templates.get_template(name).render(context)
 
 
 def _fallback_language(request: Request) -> str:
@@ -131,40 +179,53 @@ def post_link_page(
         return render(request, grant)
     visitor = visitor_of(request, None, None, None)
     view = page_flow.post_form(
-        session, grant.survey_id, form, visitor, settings, committer.run, grant=grant
+        session, grant.survey_id, form, visitor, settings, committer, grant=grant
     )
     return render(request, view)
 
 
-@router.get("/s/{survey_id}", response_class=HTMLResponse)
-def survey_page(
-    request: Request,
-    survey_id: uuid.UUID,
-    session: ReadSessionDep,
-    settings: SettingsDep,
-    lang: str | None = None,
-    tp: str | None = Query(None, description="touchpoint"),
-    ch: str | None = Query(None, description="channel"),
-) -> Response:
-    """A survey's public page, answered anonymously (or as the widget's visitor)."""
-    visitor = visitor_of(request, lang, tp, ch)
-    return render(request, page_flow.open_form(session, survey_id, visitor, settings))
+async def hosted_page(request: Request) -> Response:
+    """``GET /s/{survey_id}``, a survey's public page, answered anonymously (or as the
+    widget's visitor); ``POST`` takes one step of it.
 
-
-@router.post("/s/{survey_id}", response_class=HTMLResponse)
-def post_survey_page(
-    request: Request,
-    survey_id: uuid.UUID,
-    form: FormDep,
-    session: ReadSessionDep,
-    settings: SettingsDep,
-    committer: CommitterDep,
-) -> Response:
+    Every respondent comes through here, so it is a plain route, first in the app: no
+    dependency resolution, no trip to a worker thread. Its few reads are indexed lookups
+    (most answered from :mod:`cxloop.surveys.faces`), cheaper on the event loop than the
+    trip; a submission awaits its group commit without holding a thread.
+    """
+    try:
+        survey_id = uuid.UUID(request.path_params["survey_id"])
+    except ValueError:
+        return render(
+            request, View(kind="link_invalid", lang=_fallback_language(request), status=404)
+        )
+    settings: Settings = await resolve(request, get_settings)
+    reads: Reads = await resolve(request, get_reads)
+    if request.method == "GET":
+        params = request.query_params
+        visitor = visitor_of(request, params.get("lang"), params.get("tp"), params.get("ch"))
+        with reads() as session:
+            return render(request, page_flow.open_form(session, survey_id, visitor, settings))
     if not _limiter(request).allow(client_ip(request, settings.trusted_proxies)):
         return _too_many(request, _fallback_language(request))
+    form = await read_form(request)
+    committer: GroupCommitter = await resolve(request, get_committer)
     visitor = visitor_of(request, None, None, None)
-    view = page_flow.post_form(session, survey_id, form, visitor, settings, committer.run)
-    return render(request, view)
+    with reads() as session:
+        taken = page_flow.take_step(session, survey_id, form, visitor, settings)
+        if isinstance(taken, View):
+            return render(request, taken)
+    refused = None
+    try:
+        await committer.run_batched_async(service.submit_many, taken.submission())
+    except page_flow.Refused as exc:
+        refused = exc
+    with reads() as session:
+        return render(request, page_flow.answer(session, taken, refused, settings, visitor))
+
+
+# placed before every other route by the app
+routes = [Route("/s/{survey_id}", hosted_page, methods=["GET", "POST"])]
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:

@@ -3,9 +3,11 @@
 
 from cxloop.surveys.service.responses import (
     Prepared,
+    Submission,
     link_profiles,
     list_responses,
     prepare_response,
+    submit_many,
     submit_response,
 )
 from cxloop.surveys.service.surveys import (
@@ -24,6 +26,7 @@ from cxloop.surveys.service.surveys import (
 
 __all__ = [
     "Prepared",
+    "Submission",
     "change_status",
     "close_expired",
     "create_survey",
@@ -35,6 +38,7 @@ __all__ = [
     "list_responses",
     "list_surveys",
     "prepare_response",
+    "submit_many",
     "submit_response",
     "survey_detail",
     "update_survey",

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cxloop.core.actors import Actor
+from cxloop.core.errors import CxloopError
 from cxloop.core.ids import uuid7
 from cxloop.core.time import utcnow
 from cxloop.ingest import service as ingest
@@ -93,6 +95,96 @@ def submit_response(
     return prepared.response
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One response for :func:`submit_many`."""
+
+    workspace_id: uuid.UUID
+    survey_id: uuid.UUID
+    payload: ResponseCreate
+    source: ResponseSource = ResponseSource.API
+
+
+def submit_many(
+    session: Session, items: Sequence[Submission]
+) -> list[SurveyResponse | BaseException]:
+    """:func:`submit_response` for many responses at once: each survey read once, the
+    responses sent again found with one query, inserted together, the surveys' counters
+    moved once each, the events recorded as one inbox batch per workspace.
+
+    Returns each item's response, or the error that refused it (a refused item leaves
+    nothing behind). A response to a survey with a response limit, or whose key comes
+    twice, takes the one-at-a-time path in its own savepoint, so limits stay exact.
+    """
+    outcomes: list[SurveyResponse | BaseException | None] = [None] * len(items)
+    surveys: dict[tuple[uuid.UUID, uuid.UUID], Survey | BaseException] = {}
+    found = _existing_many(session, items)
+    counts: Counter[Survey] = Counter()
+    messages: defaultdict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    alone: list[int] = []
+    keys: set[uuid.UUID] = set()
+    for pair in dict.fromkeys((i.workspace_id, i.survey_id) for i in items):
+        try:
+            surveys[pair] = get_survey(session, *pair)
+        except errors.SurveyNotFound as exc:
+            surveys[pair] = exc
+    for index, item in enumerate(items):
+        survey = surveys[(item.workspace_id, item.survey_id)]
+        if isinstance(survey, BaseException):
+            outcomes[index] = survey
+            continue
+        key = item.payload.response_id
+        if survey.response_limit is not None or (key is not None and key in keys):
+            alone.append(index)
+            continue
+        if key is not None:
+            keys.add(key)
+        existing = found.get(key) if key is not None else None
+        try:
+            with session.no_autoflush:  # the new rows go in together, at the flush below
+                prepared = prepare_response(
+                    session, survey, item.payload, source=item.source, existing=existing,
+                    count=counts.update, flush=False,
+                )  # fmt: skip
+        except (CxloopError, ValueError) as exc:
+            if existing is not None:
+                session.expire(existing)  # what was set on it before the refusal is dropped
+            outcomes[index] = exc
+            continue
+        outcomes[index] = prepared.response
+        if prepared.message is not None:
+            messages[item.workspace_id].append(prepared.message)
+    session.flush()
+    for survey, added in counts.items():
+        _count(session, survey, enforce=False, by=added)
+    for workspace_id, batch in messages.items():
+        ingest.record(session, workspace_id, batch)
+    for index in alone:
+        item = items[index]
+        try:
+            with session.begin_nested():
+                outcomes[index] = submit_response(
+                    session, item.workspace_id, item.survey_id, item.payload, source=item.source
+                )
+        except (CxloopError, ValueError) as exc:
+            outcomes[index] = exc
+    return [o if o is not None else errors.SurveyNotFound("not processed") for o in outcomes]
+
+
+def _existing_many(
+    session: Session, items: Sequence[Submission]
+) -> dict[uuid.UUID, SurveyResponse]:
+    keys = {i.payload.response_id for i in items if i.payload.response_id is not None}
+    if not keys:
+        return {}
+    rows = session.scalars(select(SurveyResponse).where(SurveyResponse.response_key.in_(keys)))
+    by_item = {(i.workspace_id, i.payload.response_id) for i in items}
+    return {r.response_key: r for r in rows if (r.workspace_id, r.response_key) in by_item}
+
+
+_UNKNOWN: Any = object()
+
+
 def prepare_response(
     session: Session,
     survey: Survey,
@@ -101,12 +193,22 @@ def prepare_response(
     source: ResponseSource,
     response_key: uuid.UUID | None = None,
     historical: bool = False,
+    existing: SurveyResponse | None = _UNKNOWN,
+    count: Callable[[list[Survey]], None] | None = None,
+    flush: bool = True,
 ) -> Prepared:
     """Everything of :func:`submit_response` but recording the event, which the caller
     does (an import records a chunk of them at once). ``historical`` responses (imports)
-    are taken whatever the survey's status, dates and limit."""
+    are taken whatever the survey's status, dates and limit.
+
+    A caller handling many responses may pass the ``existing`` response already looked up,
+    a ``count`` that takes the survey to count one more complete response for (it then
+    moves the counter itself), and ``flush=False`` to flush once for all of them."""
     key = payload.response_id or response_key
-    existing = _existing(session, survey, key)
+    if existing is _UNKNOWN:
+        existing = _existing(session, survey, key)
+    elif existing is not None and existing.survey_id != survey.id:
+        raise errors.ResponseConflict(f"response {key} answers another survey")
     number = payload.version or (existing.version if existing else survey.current_version)
     becomes_complete = payload.is_complete and not (existing is not None and existing.is_complete)
     definition = _definition(session, survey, number)
@@ -147,12 +249,15 @@ def prepare_response(
         raise errors.InvalidResponse([(["answers"], "the answers are too long for one response")])
     if existing is None:
         session.add(response)
-    if becomes_complete:
+    if becomes_complete and count is not None:
+        count([survey])
+    elif becomes_complete:
         _count(session, survey, enforce=not historical)
     if response.profile_id is None and (existing is not None or ids):
         # a new response without identifiers has an id made from its key: nobody holds it
         response.profile_id = _known_profile(session, survey.workspace_id, response)
-    session.flush()
+    if flush:
+        session.flush()
     written = _texts(definition, answers)
     if written != written_before:
         text.enqueue_analysis(
@@ -212,22 +317,26 @@ def _ensure_open(survey: Survey, *, counting: bool) -> None:
         )
 
 
-def _count(session: Session, survey: Survey, *, enforce: bool) -> None:
-    """Count one more complete response; the survey closes when that makes it full.
+_SURVEYS = cast(Table, Survey.__table__)
+
+
+def _count(session: Session, survey: Survey, *, enforce: bool, by: int = 1) -> None:
+    """Count ``by`` more complete responses; the survey closes when that makes it full.
 
     One conditional UPDATE, so two responses racing for the last place cannot both win.
     """
-    statement = update(Survey).where(
-        Survey.id == survey.id, Survey.workspace_id == survey.workspace_id
+    table = _SURVEYS
+    statement = update(table).where(
+        table.c.id == survey.id, table.c.workspace_id == survey.workspace_id
     )
     if enforce:
         statement = statement.where(
-            or_(Survey.response_limit.is_(None), Survey.response_count < Survey.response_limit)
+            or_(table.c.response_limit.is_(None), table.c.response_count < table.c.response_limit)
         )
     counted = session.execute(
-        statement.values(response_count=Survey.response_count + 1)
-        .returning(Survey.response_count)
-        .execution_options(synchronize_session=False)
+        statement.values(response_count=table.c.response_count + by).returning(
+            table.c.response_count
+        )
     ).scalar()
     if counted is None:
         raise errors.SurveyNotOpen(
