@@ -37,6 +37,16 @@ class Settings(BaseSettings):
         default=True,
         description="`cxloop serve` starts a worker process beside the API.",
     )
+    worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description=(
+            "How much lower the CPU priority of the worker `cxloop serve` starts is than the"
+            " API's (Unix nice; 0: the same). Under a burst the API acknowledges first, the"
+            " events wait in the durable inbox, and the loader catches up when it eases."
+        ),
+    )
     worker_concurrency: int = Field(
         default=2, ge=1, description="Jobs one worker process runs at the same time."
     )

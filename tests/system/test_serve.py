@@ -158,6 +158,9 @@ def test_the_worker_runs_beside_the_api_and_ends_with_it(
                     time.sleep(0.1)
                 children = _children(process.pid)
                 assert len(children) == 1
+                # it yields the CPU to the API (worker_nice, 10 by default)
+                api_nice = os.getpriority(os.PRIO_PROCESS, process.pid)
+                assert os.getpriority(os.PRIO_PROCESS, children[0]) == min(api_nice + 10, 19)
                 # a crash of the server must not leave the worker running on its own
                 process.kill()
                 process.wait(timeout=10)

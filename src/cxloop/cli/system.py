@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def serve(
             "[red]error:[/red] several API processes need PostgreSQL (set CXLOOP_DATABASE_URL)"
         )
         raise typer.Exit(2)
-    child = _start_worker_process() if run_worker else None
+    child = _start_worker_process(config.worker_nice) if run_worker else None
     try:
         if workers > 1:
             uvicorn.run(
@@ -78,11 +79,10 @@ def serve(
             _stop_worker_process(child)
 
 
-def _start_worker_process() -> subprocess.Popen[bytes]:
+def _start_worker_process(nice: int) -> subprocess.Popen[bytes]:
     """``cxloop worker`` as a child that watches its stdin: end of file means we are gone."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "cxloop.cli", "worker", "--stop-with-parent"], stdin=subprocess.PIPE
-    )
+    command = [sys.executable, "-m", "cxloop.cli", "worker", "--stop-with-parent"]
+    return subprocess.Popen([*command, "--nice", str(nice)], stdin=subprocess.PIPE)
 
 
 def _stop_worker_process(child: subprocess.Popen[bytes]) -> None:
@@ -112,8 +112,13 @@ def worker(
             "--stop-with-parent", hidden=True, help="Stop when stdin closes (run by serve)."
         ),
     ] = False,
+    nice: Annotated[
+        int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much.")
+    ] = 0,
 ) -> None:
     """Run background jobs and schedules until stopped (SIGINT/SIGTERM finish running jobs)."""
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     config = settings()
     logging.basicConfig(
         level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"

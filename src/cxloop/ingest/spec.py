@@ -149,9 +149,12 @@ def _explain(exc: msgspec.ValidationError) -> tuple[list[str | int], str]:
 def parse_time(value: str, field: str) -> datetime:
     """An ISO-8601 time; one without a zone is taken as UTC, as Segment does."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        parsed = datetime.fromisoformat(value)  # as SDKs send it
     except ValueError:
-        raise MessageError([field], f"{value[:40]!r} is not an ISO-8601 time") from None
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        except ValueError:
+            raise MessageError([field], f"{value[:40]!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
@@ -239,13 +242,20 @@ def check(message: Message, *, raw_size: int = 0) -> Checked:
     _object(message.context, "context")
     if raw_size > MAX_EVENT_BYTES:
         raise MessageError([], f"the message is {raw_size} bytes; the limit is 32 KB per message")
-    kind = (message.type or "").strip().lower()
+    kind = message.type
+    if kind in MESSAGE_TYPES:  # as sent by every SDK: skip the clean-up below
+        return _checked(message, kind)
+    kind = (kind or "").strip().lower()
     if not kind:
         raise MessageError(["type"], "required: one of " + ", ".join(sorted(MESSAGE_TYPES)))
     if kind not in MESSAGE_TYPES:
         raise MessageError(
             ["type"], f"{kind[:30]!r} is not one of " + ", ".join(sorted(MESSAGE_TYPES))
         )
+    return _checked(message, kind)
+
+
+def _checked(message: Message, kind: str) -> Checked:
     user_id = _ident(message.userId, "userId")
     anonymous_id = _ident(message.anonymousId, "anonymousId")
     if user_id is None and anonymous_id is None:
@@ -357,7 +367,10 @@ def is_object(raw: msgspec.Raw, field: str) -> bool:
 
 def _object(raw: msgspec.Raw, field: str) -> msgspec.Raw | msgspec.UnsetType:
     """A raw JSON value that must be an object; ``{}`` and null are nothing."""
-    text = bytes(raw).strip()
+    text = bytes(raw)
+    if text[:1] == b"{":  # as almost every message sends it (a decoded value has no padding)
+        return msgspec.UNSET if text == b"{}" else raw
+    text = text.strip()
     if text in (b"", b"null", b"{}"):
         return msgspec.UNSET
     if not text.startswith(b"{"):
