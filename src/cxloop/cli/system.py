@@ -82,7 +82,9 @@ def serve(
 def _start_worker_process(nice: int) -> subprocess.Popen[bytes]:
     """``cxloop worker`` as a child that watches its stdin: end of file means we are gone."""
     command = [sys.executable, "-m", "cxloop.cli", "worker", "--stop-with-parent"]
-    return subprocess.Popen([*command, "--nice", str(nice)], stdin=subprocess.PIPE)
+    if nice:
+        command += ["--nice", str(int(nice))]
+    return subprocess.Popen(command, stdin=subprocess.PIPE)  # noqa: S603 (our own arguments)
 
 
 def _stop_worker_process(child: subprocess.Popen[bytes]) -> None:
