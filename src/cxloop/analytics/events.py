@@ -12,6 +12,7 @@ A customer may have been merged after their events were written; every query map
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -150,8 +151,14 @@ def connect() -> duckdb.DuckDBPyConnection:
     """
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
+        # what spills goes to the system's temp dir, never into the directory cxloop runs in
+        spill = Path(tempfile.gettempdir()) / f"cxloop-duckdb-{os.getpid()}"
         con = duckdb.connect(
-            config={"autoinstall_known_extensions": False, "memory_limit": MEMORY_LIMIT}
+            config={
+                "autoinstall_known_extensions": False,
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": str(spill),
+            }
         )
         con.execute("SET autoload_known_extensions = false")
         con.execute("SET TimeZone = 'UTC'")
