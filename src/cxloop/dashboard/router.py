@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute
 
 from cxloop.dashboard import (
     customers,
+    journeys_pages,
     kpis,
     overview,
     signin,
@@ -16,6 +17,7 @@ from cxloop.dashboard import (
     surveys_distribution_pages,
     surveys_pages,
     text_pages,
+    touchpoint_pages,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +29,8 @@ router.include_router(surveys_builder_pages.router)  # /app/surveys/new before /
 router.include_router(surveys_pages.router)
 router.include_router(surveys_distribution_pages.router)
 router.include_router(text_pages.router)
+router.include_router(journeys_pages.router)
+router.include_router(touchpoint_pages.router)
 
 
 def page_paths() -> list[str]:
