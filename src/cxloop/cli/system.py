@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -73,10 +74,20 @@ def serve(
         app = create_app(config)
         err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
         sys.setswitchinterval(0.0005)
+        _tune_gc()
         uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
     finally:
         if child is not None:
             _stop_worker_process(child)
+
+
+def _tune_gc() -> None:
+    """What is loaded at start (modules, the app, its routes) lives as long as the process:
+    kept out of the collector's scans. Requests make many short-lived objects: collect the
+    youngest generation less often, each collection costing the same."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _start_worker_process(nice: int) -> subprocess.Popen[bytes]:
