@@ -152,6 +152,8 @@ def _first_met_ctes(
     if customer is not None:
         where += f" AND customer_id = {literal(customer)}"
     any_match = " OR ".join(matchers) or "FALSE"
+    if not seq:
+        return _first_met_grouped(targets, matchers, flags, where, any_match)
     order = "PARTITION BY customer_id ORDER BY ts, message_id"
     running = "".join(
         f", sum(CASE WHEN m{i} THEN 1 ELSE 0 END) OVER ({order} "
@@ -184,6 +186,61 @@ def _first_met_ctes(
         f"FROM wide AS w CROSS JOIN (SELECT * FROM (VALUES {indexes}) AS x(k)) AS v) AS f "
         "WHERE t IS NOT NULL)",
     ]
+
+
+def _first_met_grouped(
+    targets: Sequence[Target], matchers: dict[str, int], flags: str, where: str, any_match: str
+) -> list[str]:
+    """:func:`_first_met_ctes` for every customer at once, without ordering their events:
+    the first match of a rule is a minimum per customer, and only the events of a matcher
+    some rule needs the n-th of (n > 1) are numbered, in their own, much smaller, sort."""
+    counts: dict[int, set[int]] = {}
+    plain: set[int] = set()
+    for target in targets:
+        for rule in target.rules:
+            index = matchers[rule.matcher.sql()]
+            if rule.count > 1:
+                counts.setdefault(index, set()).add(int(rule.count))
+            else:
+                plain.add(index)
+    order = "PARTITION BY customer_id ORDER BY ts, message_id"
+    firsts = "".join(f", min(CASE WHEN m{i} THEN ts END) AS a{i}" for i in sorted(plain))
+    ctes = [
+        f"base AS (SELECT customer_id, ts, message_id{flags} FROM events "  # noqa: S608
+        f"WHERE {where} AND ({any_match}))",
+        f"plain AS (SELECT customer_id{firsts} FROM base GROUP BY customer_id)",  # noqa: S608
+    ]
+    joins = ""
+    for i, wanted in sorted(counts.items()):
+        nths = ", ".join(f"min(CASE WHEN c = {n} THEN ts END) AS n{i}_{n}" for n in sorted(wanted))
+        ctes.append(
+            f"nth{i} AS (SELECT customer_id, {nths} FROM (SELECT customer_id, ts, "  # noqa: S608
+            f"row_number() OVER ({order}) AS c FROM base WHERE m{i}) AS r GROUP BY customer_id)"
+        )
+        joins += f" LEFT JOIN nth{i} AS x{i} ON x{i}.customer_id = p.customer_id"
+    met = []
+    for k, target in enumerate(targets):
+        times = list(
+            dict.fromkeys(
+                f"x{matchers[r.matcher.sql()]}.n{matchers[r.matcher.sql()]}_{int(r.count)}"
+                if r.count > 1
+                else f"p.a{matchers[r.matcher.sql()]}"
+                for r in target.rules
+            )
+        )
+        if not times:
+            met.append(f"CAST(NULL AS BIGINT) AS t{k}")
+        else:
+            met.append((f"least({', '.join(times)})" if len(times) > 1 else times[0]) + f" AS t{k}")
+    indexes = ", ".join(f"({k})" for k in range(len(targets)))
+    pick_t = " ".join(f"WHEN {k} THEN w.t{k}" for k in range(len(targets)))
+    ctes += [
+        f"wide AS (SELECT p.customer_id, {', '.join(met)} FROM plain AS p{joins})",  # noqa: S608
+        f"firsts AS (SELECT * FROM (SELECT w.customer_id, v.k AS target, CASE v.k {pick_t} END "  # noqa: S608
+        f"AS t FROM wide AS w CROSS JOIN (SELECT * FROM (VALUES {indexes}) AS x(k)) AS v) AS f "
+        "WHERE t IS NOT NULL)",
+    ]
+    return ctes
 
 
 # -- placement of every customer ------------------------------------------------------------

@@ -277,10 +277,12 @@ def scorecard_sql(spec: ScorecardSpec) -> str:
         )
     if spec.next_stages():
         ctes.extend(_conversion_ctes(spec, high))
+        # converted: entered the next stage at most the window after meeting the touchpoint
         parts.append(
-            f"SELECT 'converted' AS kind, tp, CAST(0 AS BIGINT) AS wk, {nulls}, "  # noqa: S608
-            "count(DISTINCT customer_id) AS a, CAST(NULL AS BIGINT) AS b FROM marked "
-            f"WHERE src = 2 AND ts - met <= {spec.window_us} GROUP BY tp"
+            f"SELECT 'converted' AS kind, e.tp, CAST(0 AS BIGINT) AS wk, {nulls}, "  # noqa: S608
+            "count(DISTINCT e.customer_id) AS a, CAST(NULL AS BIGINT) AS b FROM entered AS e "
+            "JOIN hits AS h ON h.tp = e.tp AND h.customer_id = e.customer_id "
+            f"WHERE h.ts < e.ts AND e.ts - h.ts <= {spec.window_us} GROUP BY e.tp"
         )
     return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts)
 
@@ -305,32 +307,28 @@ def _attribution(spec: ScorecardSpec) -> str:
 
 def _conversion_ctes(spec: ScorecardSpec, high: int) -> list[str]:
     """Each customer's entry into each next stage (first time a rule is met, over the whole
-    history), then meetings and entries of each touchpoint in one time line: an entry
-    carries the time of the latest meeting strictly before it (a later meeting leaves the
-    most room in the window)."""
+    history; only the events of a rule met the n-th time, n > 1, are numbered), then each
+    entry that a meeting of the touchpoint preceded within the window."""
     wanted = sorted(set(spec.next_stages().values()))
     rules = [(s, j, rule) for s in wanted for j, rule in enumerate(spec.stages[s])]
     flags = ", ".join(f"{rule.matcher.sql()} AS g{s}_{j}" for s, j, rule in rules)
     either = " OR ".join(rule.matcher.sql() for _, _, rule in rules)
+    order = "PARTITION BY customer_id ORDER BY ts, message_id"
+    numbered = "SELECT customer_id, ts, row_number() OVER ({order}) AS k FROM ent WHERE {flag}"
     hits = " UNION ALL ".join(
-        f"SELECT {s} AS stage, {j} AS rule, {int(rule.count)} AS need, customer_id, ts, "  # noqa: S608
-        f"message_id FROM ent WHERE g{s}_{j}"
+        f"SELECT {s} AS stage, customer_id, ts FROM ent WHERE g{s}_{j}"  # noqa: S608
+        if rule.count <= 1
+        else f"SELECT {s} AS stage, customer_id, ts FROM "  # noqa: S608
+        f"({numbered.format(order=order, flag=f'g{s}_{j}')}) AS r WHERE k = {int(rule.count)}"
         for s, j, rule in rules
     )
     return [
         f"ent AS (SELECT customer_id, ts, message_id, {flags} FROM events "  # noqa: S608
         f"WHERE ts < {high + spec.window_us} AND ({either}))",
-        f"rule_hits AS (SELECT stage, need, customer_id, ts, row_number() OVER "  # noqa: S608
-        f"(PARTITION BY stage, rule, customer_id ORDER BY ts, message_id) AS k FROM ({hits}) AS r)",
-        "entries AS (SELECT stage, customer_id, min(ts) AS ts FROM rule_hits WHERE k = need "
+        f"entries AS (SELECT stage, customer_id, min(ts) AS ts FROM ({hits}) AS r "  # noqa: S608
         "GROUP BY stage, customer_id)",
-        "conv AS (SELECT tp, customer_id, ts, 1 AS src FROM hits "
-        "WHERE tp IN (SELECT tp FROM tp_next) UNION ALL "
-        "SELECT n.tp, e.customer_id, e.ts, 2 AS src FROM entries AS e "
+        "entered AS (SELECT n.tp, e.customer_id, e.ts FROM entries AS e "
         "JOIN tp_next AS n ON n.next_stage = e.stage)",
-        "marked AS (SELECT tp, customer_id, ts, src, max(CASE WHEN src = 1 THEN ts END) "
-        "OVER (PARTITION BY tp, customer_id ORDER BY ts "
-        "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS met FROM conv)",
     ]
 
 
