@@ -13,11 +13,9 @@ import uuid
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.table import Table
 
 from cxloop import bootstrap
-from cxloop.app import create_app, worker_options
 from cxloop.cli.common import cli_actor, console, err_console, session_scope, settings
 from cxloop.core import migrate
 from cxloop.core.db import make_engine, make_sessionmaker
@@ -59,6 +57,10 @@ def serve(
             "[red]error:[/red] several API processes need PostgreSQL (set CXLOOP_DATABASE_URL)"
         )
         raise typer.Exit(2)
+    import uvicorn  # the server's modules, loaded by the command that serves only
+
+    from cxloop.app import create_app
+
     child = _start_worker_process(config.worker_nice) if run_worker else None
     try:
         if workers > 1:
@@ -140,6 +142,8 @@ def worker(
     bootstrap.load_domains()
     if concurrency is not None:
         config = config.model_copy(update={"worker_concurrency": concurrency})
+    from cxloop.app import worker_options
+
     engine = make_engine(config.resolved_database_url, pool_size=config.worker_concurrency + 2)
     runner = Worker(make_sessionmaker(engine), worker_options(config), settings=config)
     stop = threading.Event()
