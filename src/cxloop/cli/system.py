@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,9 +19,20 @@ from cxloop import bootstrap
 from cxloop.cli.common import cli_actor, console, err_console, session_scope, settings
 from cxloop.core import migrate
 from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.core.lazy import deferred
 from cxloop.jobs import Worker
 from cxloop.models import JobStatus
 from cxloop.system import service
+
+# the server's modules (the app with every route, uvicorn) load only for serve and worker:
+# every other command starts about a second sooner
+if TYPE_CHECKING:
+    import uvicorn as _uvicorn
+
+    from cxloop import app as _app
+else:
+    _uvicorn = deferred("uvicorn")
+    _app = deferred("cxloop.app")
 
 db_app = typer.Typer(help="The operational database and its migrations.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
@@ -57,14 +68,10 @@ def serve(
             "[red]error:[/red] several API processes need PostgreSQL (set CXLOOP_DATABASE_URL)"
         )
         raise typer.Exit(2)
-    import uvicorn  # the server's modules, loaded by the command that serves only
-
-    from cxloop.app import create_app
-
     child = _start_worker_process(config.worker_nice) if run_worker else None
     try:
         if workers > 1:
-            uvicorn.run(
+            _uvicorn.run(
                 "cxloop.app:create_app_from_env",
                 factory=True,
                 host=listen_host,
@@ -73,11 +80,11 @@ def serve(
                 log_level=config.log_level,
             )
             return
-        app = create_app(config)
+        app = _app.create_app(config)
         err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
         sys.setswitchinterval(0.0005)
         _tune_gc()
-        uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
+        _uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
     finally:
         if child is not None:
             _stop_worker_process(child)
@@ -142,10 +149,8 @@ def worker(
     bootstrap.load_domains()
     if concurrency is not None:
         config = config.model_copy(update={"worker_concurrency": concurrency})
-    from cxloop.app import worker_options
-
     engine = make_engine(config.resolved_database_url, pool_size=config.worker_concurrency + 2)
-    runner = Worker(make_sessionmaker(engine), worker_options(config), settings=config)
+    runner = Worker(make_sessionmaker(engine), _app.worker_options(config), settings=config)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
