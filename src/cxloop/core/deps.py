@@ -83,7 +83,6 @@ async def get_committer(request: Request) -> GroupCommitter:
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 CommitterDep = Annotated[GroupCommitter, Depends(get_committer)]
-ReadsDep = Annotated[Reads, Depends(get_reads)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

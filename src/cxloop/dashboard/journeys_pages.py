@@ -35,27 +35,17 @@ SYMBOLS = {"strong": "▲", "fair": "●", "weak": "▼", "none": "○"}
 
 
 @router.get("/app/journeys")
-def first_journey(
-    page: PageDep,
-    session: ReadSessionDep,
-    settings: SettingsDep,
-    start: date | None = Query(None, alias="from"),
-    end: date | None = Query(None, alias="to"),
-    metric: Metric = Query("nps"),
-) -> Response:
-    return _journey_page(page, session, settings, None, start, end, metric)
-
-
 @router.get("/app/journeys/{journey_id}")
 def journey_page(
-    journey_id: uuid.UUID,
     page: PageDep,
     session: ReadSessionDep,
     settings: SettingsDep,
+    journey_id: uuid.UUID | None = None,
     start: date | None = Query(None, alias="from"),
     end: date | None = Query(None, alias="to"),
     metric: Metric = Query("nps"),
 ) -> Response:
+    """The map of a journey (without an id, the workspace's first one)."""
     return _journey_page(page, session, settings, journey_id, start, end, metric)
 
 
