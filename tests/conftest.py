@@ -104,7 +104,10 @@ def committing(engine: Engine) -> Iterator[sessionmaker[Session]]:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # pages read what a test just changed: nothing kept between requests
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, survey_page_cache_seconds=0
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        survey_page_cache_seconds=0,
+        dashboard_stale_seconds=0,
     )
 
 

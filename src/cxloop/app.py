@@ -15,7 +15,9 @@ from cxloop.config import Settings, get_settings
 from cxloop.core import handlers
 from cxloop.core.db import make_engine, make_sessionmaker
 from cxloop.core.groupcommit import GroupCommitter
+from cxloop.dashboard import memo, warm
 from cxloop.dashboard.router import router as dashboard_router
+from cxloop.eventstore.service import events_root
 from cxloop.ingest.gateway import Gateway
 from cxloop.ingest.lane import IngestLane
 from cxloop.ingest.router import router as ingest_router
@@ -57,6 +59,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         app.state.committer = GroupCommitter(make_sessionmaker(commit_engine))
         app.state.ingest = Gateway(app.state.sessionmaker, settings)
         app.state.ingest.start()
+        if settings.dashboard_stale_seconds > 0:  # else every view reads the newest anyway
+            root = events_root(settings)
+            memo.in_background(lambda: warm.journey_maps(app.state.sessionmaker, root))
         worker = None
         if run_worker:
             worker = Worker(app.state.sessionmaker, worker_options(settings), settings=settings)

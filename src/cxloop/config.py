@@ -78,6 +78,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Survey form posts per minute from one address to one process (0: no limit).",
     )
+    dashboard_stale_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        le=86_400,
+        description=(
+            "How old the journey figures a dashboard page shows may be while newer events are"
+            " read in the background (the page says how old they are); 0: every view waits"
+            " for the newest."
+        ),
+    )
     survey_page_cache_seconds: float = Field(
         default=2.0,
         ge=0,

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from cxloop.analytics.portable import DuckDBEngine
 from cxloop.config import Settings
 from cxloop.core.db import transaction
+from cxloop.dashboard import memo, warm
+from cxloop.eventstore.service import events_root
 from cxloop.models import Journey, Role, Workspace
 from tests.conftest import QueryCounter
 from tests.fixtures.dashboard import HTML, SignedIn, sign_in, signed_in
@@ -436,3 +438,42 @@ def test_each_figure_is_read_from_the_event_files_once(
     page = shop.get("/app/journeys", **RANGE)
     assert len(ran) == 7
     assert 'Reached: 46 <span class="jm-nowrap">(77 %)</span>' in page.text
+
+
+def test_new_events_show_the_kept_map_at_once_then_the_newest(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``dashboard_stale_seconds``, a map read from an earlier state of the store is
+    shown at once, saying when it was read, while the newest is read in the background."""
+    monkeypatch.setattr(shop.live.settings, "dashboard_stale_seconds", 600)
+    first = shop.get("/app/journeys", **RANGE)
+    assert first.status_code == 200
+    assert "These figures were read at" not in first.text
+    reached = 'Reached: 45 <span class="jm-nowrap">(75 %)</span>'
+    assert reached in first.text
+    sent = shop.live.send("/v1/batch", {"batch": [track("u59", "Order Completed", NOW)]})
+    assert sent.status_code == 200
+    shop.live.load()
+    kept = shop.get("/app/journeys", **RANGE)
+    assert reached in kept.text
+    assert "These figures were read at" in kept.text
+    memo.settle(60)
+    newest = shop.get("/app/journeys", **RANGE)
+    assert 'Reached: 46 <span class="jm-nowrap">(77 %)</span>' in newest.text
+    assert "These figures were read at" not in newest.text
+
+
+def test_the_maps_are_read_ahead_at_start(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    memo.forget()
+    assert warm.journey_maps(shop.live.factory, events_root(shop.live.settings)) >= 1
+    ran: list[str] = []
+    run = DuckDBEngine.run
+
+    def counted(self: DuckDBEngine, sql: str, tables: Any = None) -> list[dict[str, Any]]:
+        ran.append(sql)
+        return run(self, sql, tables)
+
+    monkeypatch.setattr(DuckDBEngine, "run", counted)
+    page = shop.get("/app/journeys")  # the default period, as read ahead
+    assert page.status_code == 200
+    assert ran == []

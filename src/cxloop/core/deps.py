@@ -82,6 +82,7 @@ async def get_committer(request: Request) -> GroupCommitter:
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 CommitterDep = Annotated[GroupCommitter, Depends(get_committer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -20,19 +20,20 @@ each stage during the period are counted beside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import touchpoints as analysis
 from cxloop.analytics.portable import day_start
+from cxloop.core.deps import Reads
 from cxloop.dashboard import memo
 from cxloop.dashboard.periods import Period
-from cxloop.journeys import maps
+from cxloop.journeys import errors, maps
 from cxloop.journeys import touchpoints as tp_service
 from cxloop.journeys.documents import parse_stages
 from cxloop.journeys.service import Reader
@@ -47,6 +48,9 @@ WINDOW_DAYS = 30
 BANDS: dict[str, tuple[float, float]] = {"nps": (30, 0), "csat": (80, 60), "ces": (5, 4)}
 DECIMALS = {"nps": 0, "csat": 0, "ces": 1}
 PATH_TOP = 5
+MAP_DAYS = 90  # the period a map shows unless asked for another
+T = TypeVar("T")
+Read = Callable[[Reader], T]  # what one answer reads through a workspace's reader
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class JourneyView:
     weeks: list[Week]
     placed: int  # customers in any stage at the end of the period
     journeys: list[JourneyChoice]
+    as_of: datetime | None = None  # when the figures were read, if newer ones are coming
 
 
 def journeys(session: Session, workspace_id: uuid.UUID) -> list[JourneyChoice]:
@@ -160,16 +165,49 @@ def band(metric: str, value: float | None) -> str:
 
 
 class Figures:
-    """The journeys services' answers about one workspace, each computed once for the
-    state of its event store (:mod:`cxloop.dashboard.memo`)."""
+    """The journeys services' answers about one workspace, each read once for the state of
+    its event store (:mod:`cxloop.dashboard.memo`). With ``reads`` and ``stale_seconds``, an
+    answer read from an earlier state may stand in while the newest is read in the
+    background: :attr:`as_of` then says when the oldest answer used was read."""
 
-    def __init__(self, session: Session, root: Path, workspace_id: uuid.UUID) -> None:
+    def __init__(
+        self,
+        session: Session,
+        root: Path,
+        workspace_id: uuid.UUID,
+        reads: Reads | None = None,
+        stale_seconds: float = 0.0,
+    ) -> None:
         self.reader = Reader(session, root, workspace_id)
+        self.root = root
         self.state = memo.state(session, workspace_id)
+        self.reads = reads
+        self.stale_seconds = stale_seconds
+        self.as_of: datetime | None = None  # None: every answer is the newest
 
-    def _key(self, kind: str, journey: Journey | None, *parts: Hashable) -> tuple[Hashable, ...]:
+    def _recall(
+        self, kind: str, journey: Journey | None, parts: tuple[Hashable, ...], read: Read[T]
+    ) -> T:
         version = (journey.id, journey.updated_at) if journey is not None else None
-        return (kind, self.reader.workspace_id, self.state, version, *parts)
+        question = (kind, self.reader.workspace_id, version, *parts)
+        refresh = None
+        if self.reads is not None and self.stale_seconds > 0:
+            reads, root, workspace_id = self.reads, self.root, self.reader.workspace_id
+
+            def refresh() -> T:
+                with reads() as session:
+                    return read(Reader(session, root, workspace_id))
+
+        kept = memo.recall(
+            question,
+            self.state,
+            lambda: read(self.reader),
+            refresh=refresh,
+            stale_seconds=self.stale_seconds,
+        )
+        if not kept.current:
+            self.as_of = kept.at if self.as_of is None else min(self.as_of, kept.at)
+        return kept.value
 
     def ranking(
         self, journey: Journey | None, period: Period, lang: str, metric: str
@@ -187,17 +225,26 @@ class Figures:
                 "window_days": WINDOW_DAYS,
             }
         )
-        key = self._key("ranking", journey, period.start, period.end, lang, metric)
-        return memo.remember(key, lambda: tp_service.ranking(self.reader, query))
+        # what is read from the store serves every metric and language
+        read = self._recall(
+            "scorecards",
+            journey,
+            (period.start, period.end),
+            lambda reader: tp_service.measured(reader, query),
+        )
+        return tp_service.ranking(self.reader, query, read)
 
     def distribution(self, journey: Journey, period: Period, interval: str) -> dict[str, Any]:
-        key = self._key("stages", journey, period.start, period.end, interval)
-        return memo.remember(
-            key,
-            lambda: maps.stage_distribution(
-                self.reader, journey, period.start, period.end, interval
-            ),
-        )
+        journey_id = journey.id
+
+        def read(reader: Reader) -> dict[str, Any]:
+            # in the background, the journey is read again in that reader's session
+            found = reader.session.get(Journey, journey_id)
+            if found is None:
+                raise errors.JourneyNotFound("the journey was deleted")
+            return maps.stage_distribution(reader, found, period.start, period.end, interval)
+
+        return self._recall("stages", journey, (period.start, period.end, interval), read)
 
     def weekly(self, found: tp_service.Map, key: str, period: Period) -> list[analysis.Week]:
         """One touchpoint's volume, reach and figures week by week."""
@@ -210,9 +257,11 @@ class Figures:
             min_n=MIN_RESPONSES,
         )
         since, until = day_start(period.start), day_start(period.end + timedelta(days=1))
-        return memo.remember(
-            self._key("weekly", found.journey, key, period.start, period.end),
-            lambda: analysis.weekly(self.reader.engine(since, until), spec, key),
+        return self._recall(
+            "weekly",
+            found.journey,
+            (key, period.start, period.end),
+            lambda reader: analysis.weekly(reader.engine(since, until), spec, key),
         )
 
     def paths(
@@ -234,9 +283,11 @@ class Figures:
                 "lang": lang,
             }
         )
-        return memo.remember(
-            self._key("paths", journey, key, period.start, period.end, lang, direction),
-            lambda: tp_service.paths(self.reader, query),
+        return self._recall(
+            "paths",
+            journey,
+            (key, period.start, period.end, lang, direction),
+            lambda reader: tp_service.paths(reader, query),
         )
 
 
@@ -271,9 +322,13 @@ def journey_map(
     period: Period,
     lang: str,
     metric: str,
+    *,
+    reads: Reads | None = None,
+    stale_seconds: float = 0.0,
 ) -> JourneyView:
-    """The map of ``journey`` over ``period``: see the module's docstring."""
-    figures = Figures(session, root, workspace_id)
+    """The map of ``journey`` over ``period``: see the module's docstring (``reads`` and
+    ``stale_seconds``: see :class:`Figures`)."""
+    figures = Figures(session, root, workspace_id, reads, stale_seconds)
     ranked = figures.ranking(journey, period, lang, metric)
     found = cards(ranked)
     interval = "week" if period.days <= 26 * 7 else "month"
@@ -312,6 +367,7 @@ def journey_map(
         weeks=[Week(b["start"], [s["customers"] for s in b["stages"]]) for b in spread["series"]],
         placed=last["customers"],
         journeys=journeys(session, workspace_id),
+        as_of=figures.as_of,
     )
 
 
@@ -335,6 +391,7 @@ class TouchpointDetail:
     trend: list[analysis.Week]
     previous: dict[str, Any] | None  # the paths' answers; None without a journey
     next: dict[str, Any] | None
+    as_of: datetime | None = None  # as in JourneyView
 
 
 def touchpoint(
@@ -346,6 +403,9 @@ def touchpoint(
     period: Period,
     lang: str,
     metric: str,
+    *,
+    reads: Reads | None = None,
+    stale_seconds: float = 0.0,
 ) -> TouchpointDetail:
     """One touchpoint over ``period``: its scorecard, rank and reason (from the one ranking
     of the journey), its weekly figures and the touchpoints met before and after it."""
@@ -355,7 +415,7 @@ def touchpoint(
         found = tp_service.load_map(session, workspace_id, journey_id)
     if found.journey is not None and key not in found.docs:
         raise tp_service.TouchpointNotFound(f"the journey has no touchpoint {key!r}")
-    figures = Figures(session, root, workspace_id)
+    figures = Figures(session, root, workspace_id, reads, stale_seconds)
     ranked = figures.ranking(found.journey, period, lang, metric)
     card = cards(ranked).get(key)
     if card is None:  # without a journey: no response names it in the period
@@ -368,7 +428,7 @@ def touchpoint(
         if index + 1 < len(found.stages):
             next_name = found.stages[index + 1].name.get(lang)
     journey = found.journey
-    return TouchpointDetail(
+    detail = TouchpointDetail(
         card=card,
         journey=JourneyChoice(journey.id, journey.name) if journey is not None else None,
         stage_name=stage_name,
@@ -381,3 +441,5 @@ def touchpoint(
         previous=figures.paths(journey, key, period, lang, "previous"),
         next=figures.paths(journey, key, period, lang, "next"),
     )
+    detail.as_of = figures.as_of
+    return detail

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cxloop.core.actors import Actor
-from cxloop.core.deps import ReadSessionDep, SessionDep, SettingsDep, client_ip
+from cxloop.core.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep, client_ip
 from cxloop.core.errors import Forbidden
 from cxloop.dashboard import journeys_data, periods
 from cxloop.dashboard.auth import FormDep, PageDep, ViewerDep
@@ -28,7 +28,7 @@ from cxloop.web.shell import dashboard_language
 from cxloop.web.tables import Column, Table
 
 router = APIRouter(include_in_schema=False)
-DEFAULT_DAYS = 90
+DEFAULT_DAYS = journeys_data.MAP_DAYS
 CREATING_ROLES = ("owner", "admin")
 Metric = Literal["nps", "csat", "ces"]
 SYMBOLS = {"strong": "▲", "fair": "●", "weak": "▼", "none": "○"}
@@ -39,6 +39,7 @@ SYMBOLS = {"strong": "▲", "fair": "●", "weak": "▼", "none": "○"}
 def journey_page(
     page: PageDep,
     session: ReadSessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     journey_id: uuid.UUID | None = None,
     start: date | None = Query(None, alias="from"),
@@ -46,12 +47,13 @@ def journey_page(
     metric: Metric = Query("nps"),
 ) -> Response:
     """The map of a journey (without an id, the workspace's first one)."""
-    return _journey_page(page, session, settings, journey_id, start, end, metric)
+    return _journey_page(page, session, reads, settings, journey_id, start, end, metric)
 
 
 def _journey_page(
     page: Page,
     session: ReadSessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     journey_id: uuid.UUID | None,
     start: date | None,
@@ -69,7 +71,15 @@ def _journey_page(
             can_create=page.viewer.workspace.role in CREATING_ROLES,
         )
     view = journeys_data.journey_map(
-        session, events_root(settings), workspace_id, journey, period, page.lang, metric
+        session,
+        events_root(settings),
+        workspace_id,
+        journey,
+        period,
+        page.lang,
+        metric,
+        reads=reads,
+        stale_seconds=settings.dashboard_stale_seconds,
     )
     return page.render(
         "app/journeys/map.html",

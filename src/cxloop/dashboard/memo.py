@@ -11,27 +11,55 @@ profiles (a merge changes who is who without writing a file), names the state th
 were read from, and a figure is reused only for the same question asked of the same state.
 Each process keeps the :data:`SIZE` figures used last. They are aggregates (counts, scores,
 shares), never a customer's own data.
+
+**Stale while revalidating.** Where events arrive all day, the state changes every few
+seconds, and a page that waited for every figure to be read again would wait on each view.
+So :func:`recall` may answer with the figure read from an earlier state, if it was read at
+most ``stale_seconds`` ago, and read it again in the background (one figure at a time, in one
+thread of the process); the page says how old what it shows is. Without ``stale_seconds`` or
+past it, the figure is read while the request waits. A figure is read once at a time: a
+request that needs one already being read waits for that reading.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cxloop.core.time import utcnow
 from cxloop.models import EventFile, Profile
 
 SIZE = 256
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_kept: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_kept: OrderedDict[tuple[Hashable, ...], Kept[Any]] = OrderedDict()
+# the readings under way, by question: a second asker waits for the first one's answer
+_reading: dict[tuple[Hashable, ...], Future[Any]] = {}
+# one reading in the background at a time (its thread starts at the first)
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxloop-figures")
+
+
+@dataclass(frozen=True)
+class Kept(Generic[T]):
+    """A figure and the state it was read from."""
+
+    value: T
+    state: str
+    at: datetime  # when it was read
+    current: bool = True  # read from the state the question was asked of
 
 
 def state(session: Session, workspace_id: uuid.UUID) -> str:
@@ -53,20 +81,90 @@ def state(session: Session, workspace_id: uuid.UUID) -> str:
     return digest.hexdigest()
 
 
-def remember(key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """The figure kept under ``key``, or ``compute()`` kept under it. Two requests asking
-    for a new figure at once may both compute it; either answer is the same."""
+def recall(
+    question: tuple[Hashable, ...],
+    state: str,
+    compute: Callable[[], T],
+    *,
+    refresh: Callable[[], T] | None = None,
+    stale_seconds: float = 0.0,
+) -> Kept[T]:
+    """The answer to ``question`` read from ``state``: kept, read now by ``compute()``, or
+    (with ``refresh``) one read from an earlier state at most ``stale_seconds`` ago while
+    ``refresh()`` reads it again in the background (see the module's docstring)."""
     with _lock:
-        if key in _kept:
-            _kept.move_to_end(key)
-            found: T = _kept[key]
-            return found
-    value = compute()
+        kept = _kept.get(question)
+        if kept is not None:
+            _kept.move_to_end(question)
+            if kept.state == state:
+                return kept
+            if refresh is not None and (utcnow() - kept.at).total_seconds() <= stale_seconds:
+                if (question, state) not in _reading:
+                    _reading[(question, state)] = _background.submit(
+                        _read, question, state, refresh
+                    )
+                return replace(kept, current=False)
+        running = _reading.get((question, state))
+        if running is None:
+            running = Future()
+            _reading[(question, state)] = running
+            mine = True
+        else:
+            mine = False
+    if not mine:
+        value: T = running.result()
+        return Kept(value, state, utcnow())
+    try:
+        value = compute()
+    except BaseException as exc:
+        with _lock:
+            _reading.pop((question, state), None)
+        running.set_exception(exc)
+        raise
+    found = _keep(question, state, value)
+    running.set_result(value)
+    return found
+
+
+def _read(question: tuple[Hashable, ...], state: str, refresh: Callable[[], T]) -> T:
+    try:
+        value = refresh()
+    except Exception:  # the stale figure stays; the next view tries again
+        log.exception("reading %r again failed", question[0])
+        with _lock:
+            _reading.pop((question, state), None)
+        raise
+    _keep(question, state, value)
+    return value
+
+
+def _keep(question: tuple[Hashable, ...], state: str, value: T) -> Kept[T]:
+    found = Kept(value, state, utcnow())
     with _lock:
-        _kept[key] = value
+        _reading.pop((question, state), None)
+        _kept[question] = found
+        _kept.move_to_end(question)
         while len(_kept) > SIZE:
             _kept.popitem(last=False)
-    return value
+    return found
+
+
+def in_background(task: Callable[[], object]) -> None:
+    """Run ``task`` in the thread that reads figures again (after what is queued there);
+    what it raises is logged."""
+
+    def run() -> None:
+        try:
+            task()
+        except Exception:
+            log.exception("a task of the figures' thread failed")
+
+    _background.submit(run)
+
+
+def settle(timeout: float | None = None) -> None:
+    """Wait until what the figures' thread was given so far is done."""
+    _background.submit(lambda: None).result(timeout)
 
 
 def forget() -> None:

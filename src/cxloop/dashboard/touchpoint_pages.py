@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from cxloop.analytics.feedback import Metric
-from cxloop.core.deps import ReadSessionDep, SettingsDep
+from cxloop.core.deps import ReadsDep, ReadSessionDep, SettingsDep
 from cxloop.dashboard import journeys_data, periods
 from cxloop.dashboard.auth import PageDep
 from cxloop.dashboard.journeys_data import TouchpointDetail
@@ -35,6 +35,7 @@ SHAPE = {shape.metric.value: shape for shape in SHAPES}
 def touchpoint_page(
     page: PageDep,
     session: ReadSessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     touchpoint_key: str = Path(max_length=200),
     journey_id: uuid.UUID | None = Query(None),
@@ -52,6 +53,8 @@ def touchpoint_page(
         period,
         page.lang,
         metric,
+        reads=reads,
+        stale_seconds=settings.dashboard_stale_seconds,
     )
     trends = [
         trend_chart(page, SHAPE[m], _weeks(detail, m), "touchpoint.trend", SHAPE[m].bounds)

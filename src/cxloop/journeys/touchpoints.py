@@ -198,11 +198,23 @@ def scorecards(reader: Reader, query: ScorecardQuery) -> dict[str, Any]:
     }
 
 
-def ranking(reader: Reader, query: RankingQuery) -> dict[str, Any]:
-    """Touchpoints weakest first by ``metric``; those under the minimum sample after them."""
+def measured(reader: Reader, query: ScorecardQuery) -> analysis.Scorecards:
+    """What :func:`ranking` reads from the event store: the same for every metric and
+    language, so a caller may keep it and rank it again."""
+    _, spec = _spec(reader, query)
+    return analysis.run(_engine(reader, spec), spec)
+
+
+def ranking(
+    reader: Reader, query: RankingQuery, read: analysis.Scorecards | None = None
+) -> dict[str, Any]:
+    """Touchpoints weakest first by ``metric``; those under the minimum sample after them.
+    ``read``: what :func:`measured` gave for the same query, if it is at hand."""
     journey, spec = _spec(reader, query)
     metric = Metric(query.metric)
-    result = analysis.rank(analysis.run(_engine(reader, spec), spec), metric, spec.min_n)
+    if read is None:
+        read = analysis.run(_engine(reader, spec), spec)
+    result = analysis.rank(read, metric, spec.min_n)
     items = []
     for item in result.items:
         card = _card(journey, item.card, query)
