@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cxloop.analytics import events as store
 from cxloop.analytics import funnels, paths, retention, touchpoints
 from cxloop.analytics import stages as placement
 from cxloop.analytics.feedback import Metric
@@ -243,3 +244,12 @@ def test_stage_placement_agrees(engines: tuple[Any, Any]) -> None:
 def test_strings_are_escaped_for_both_dialects() -> None:
     text = literal("it's a \\ path")
     assert to_spark("SELECT " + text + " AS s") == "SELECT 'it\\'s a \\\\ path' AS s"
+
+
+def test_duckdb_gets_an_eighth_of_the_machine_within_bounds() -> None:
+    gib = 2**30
+    assert store.memory_limit(2 * gib) == "384MiB"  # a small machine: the floor
+    assert store.memory_limit(8 * gib) == "1024MiB"
+    assert store.memory_limit(64 * gib) == "2048MiB"  # more buys nothing measurable
+    setting = store.connect().execute("SELECT current_setting('memory_limit')").fetchall()
+    assert setting[0][0].endswith("iB")

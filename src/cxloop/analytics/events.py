@@ -140,14 +140,31 @@ def partition_dir(root: Path, workspace_id: str, month: str) -> Path:
 # -- reading ---------------------------------------------------------------------------------
 
 _local = threading.local()
-MEMORY_LIMIT = "384MB"
+MIB = 2**20
+
+
+def memory_limit(physical: int | None = None) -> str:
+    """DuckDB's memory for one process's queries: an eighth of the machine's memory, at
+    least 384 MiB and at most 2 GiB. More than 2 GiB buys nothing measurable on 10 million
+    events (``bench/analytics.py``); less than a few hundred MiB makes a funnel over them
+    spill to disk and take half as long again."""
+    if physical is None:
+        try:
+            physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not a POSIX system
+            physical = 0
+    return f"{min(max(physical // 8, 384 * MIB), 2048 * MIB) // MIB}MiB"
+
+
+MEMORY_LIMIT = memory_limit()
 
 
 def connect() -> duckdb.DuckDBPyConnection:
     """A DuckDB connection of this thread that never tries to download an extension.
 
-    Its memory is capped: DuckDB would otherwise keep up to 80% of the machine for its
-    buffers, beside the API or an import in the same process. Larger work spills to disk.
+    Its memory is capped (:func:`memory_limit`): DuckDB would otherwise keep up to 80% of
+    the machine for its buffers, beside the API or an import in the same process. Larger
+    work spills to disk.
     """
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
