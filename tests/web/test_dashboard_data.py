@@ -10,12 +10,15 @@ import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxloop.analytics.portable import DuckDBEngine
 from cxloop.config import Settings
 from cxloop.core.db import transaction
+from cxloop.dashboard import memo
 from cxloop.models import Role, Workspace
 from tests.fixtures.dashboard import HTML, SignedIn, sign_in
 from tests.fixtures.factories import make_user
@@ -190,3 +193,35 @@ def test_pages_answer_html_to_browsers(shop: tuple[Live, SignedIn]) -> None:
     assert live.client.get("/static/secret_key").status_code == 404
     assert live.client.get("/static/app.py").status_code == 404
     assert me.get("/app").status_code == 200
+
+
+def test_kpi_figures_are_read_once_per_state_and_shown_stale_while_read_again(
+    shop: tuple[Live, SignedIn], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live, me = shop
+    ran: list[str] = []
+    run = DuckDBEngine.run
+
+    def counted(self: DuckDBEngine, sql: str, tables: Any = None) -> list[dict[str, Any]]:
+        ran.append(sql)
+        return run(self, sql, tables)
+
+    monkeypatch.setattr(DuckDBEngine, "run", counted)
+    page = "/app/kpis?from=2026-10-24&to=2026-11-20"
+    first = me.get(page).text
+    read = len(ran)
+    assert read >= 1
+    assert me.get(page).text == first  # the same state of the store: nothing read again
+    assert len(ran) == read
+    # a new event is a new state: with a stale allowance the kept figures show at once
+    monkeypatch.setattr(live.settings, "dashboard_stale_seconds", 600)
+    event = {"type": "track", "event": "Order Completed", "userId": "late-buyer"}
+    sent = live.send("/v1/batch", {"batch": [{**event, "timestamp": "2026-11-19T10:00:00Z"}]})
+    assert sent.status_code == 200
+    live.load()
+    kept = me.get(page).text
+    assert "These figures were read at" in kept
+    memo.settle(60)
+    newest = me.get(page).text
+    assert "These figures were read at" not in newest
+    assert len(ran) == 2 * read

@@ -179,35 +179,23 @@ class Figures:
         stale_seconds: float = 0.0,
     ) -> None:
         self.reader = Reader(session, root, workspace_id)
-        self.root = root
-        self.state = memo.state(session, workspace_id)
-        self.reads = reads
-        self.stale_seconds = stale_seconds
-        self.as_of: datetime | None = None  # None: every answer is the newest
+        self.keep = memo.Keeper(session, workspace_id, reads, stale_seconds)
+
+    @property
+    def as_of(self) -> datetime | None:
+        return self.keep.as_of
 
     def _recall(
         self, kind: str, journey: Journey | None, parts: tuple[Hashable, ...], read: Read[T]
     ) -> T:
         version = (journey.id, journey.updated_at) if journey is not None else None
-        question = (kind, self.reader.workspace_id, version, *parts)
-        refresh = None
-        if self.reads is not None and self.stale_seconds > 0:
-            reads, root, workspace_id = self.reads, self.root, self.reader.workspace_id
+        root, workspace_id = self.reader.root, self.reader.workspace_id
 
-            def refresh() -> T:
-                with reads() as session:
-                    return read(Reader(session, root, workspace_id))
+        def through(session: Session) -> T:
+            reader = self.reader if session is self.reader.session else None
+            return read(reader or Reader(session, root, workspace_id))
 
-        kept = memo.recall(
-            question,
-            self.state,
-            lambda: read(self.reader),
-            refresh=refresh,
-            stale_seconds=self.stale_seconds,
-        )
-        if not kept.current:
-            self.as_of = kept.at if self.as_of is None else min(self.as_of, kept.at)
-        return kept.value
+        return self.keep((kind, version, *parts), through)
 
     def ranking(
         self, journey: Journey | None, period: Period, lang: str, metric: str

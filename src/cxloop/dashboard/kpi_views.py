@@ -113,7 +113,12 @@ def tiles(page: Page, report: dict[str, Any]) -> list[Tile]:
 
 
 def pinned(
-    session: Session, root: Path, workspace_id: uuid.UUID, report: dict[str, Any], period: Period
+    session: Session,
+    root: Path,
+    workspace_id: uuid.UUID,
+    report: dict[str, Any],
+    period: Period,
+    keep: kpi_service.Keep | None = None,
 ) -> dict[str, Any] | None:
     """The one metric that matters, from ``report`` when it is of its pack, else measured
     on its own; None when none is pinned."""
@@ -132,6 +137,7 @@ def pinned(
         end=period.end,
         interval=KpiInterval.WEEK,
         only=[omtm.kpi],
+        keep=keep,
     )
     if not other["kpis"]:
         return None

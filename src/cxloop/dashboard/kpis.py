@@ -11,9 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from cxloop.analytics.kpis import PACK_NAMES, PACKS
 from cxloop.analytics.kpis import Interval as KpiInterval
 from cxloop.core.actors import Actor
-from cxloop.core.deps import ReadSessionDep, SessionDep, SettingsDep, client_ip
+from cxloop.core.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep, client_ip
 from cxloop.core.errors import Forbidden, InvalidInput
-from cxloop.dashboard import kpi_views, periods
+from cxloop.dashboard import kpi_views, memo, periods
 from cxloop.dashboard.auth import FormDep, PageDep, ViewerDep, safe_next
 from cxloop.eventstore.service import events_root
 from cxloop.kpis import schemas as kpi_schemas
@@ -28,6 +28,7 @@ PINNING_ROLES = ("owner", "admin")
 def kpi_pack(
     page: PageDep,
     session: ReadSessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     pack: str | None = Query(None, max_length=40),
     start: date | None = Query(None, alias="from"),
@@ -37,6 +38,7 @@ def kpi_pack(
     if pack is not None and pack != "" and pack not in PACKS:
         raise InvalidInput("pack", f"one of {', '.join(PACKS)}, not {pack!r}")
     period = periods.choose(start, end, page.viewer.timezone, DEFAULT_DAYS)
+    keep = memo.Keeper(session, page.viewer.workspace_id, reads, settings.dashboard_stale_seconds)
     report = kpi_service.report(
         session,
         events_root(settings),
@@ -45,6 +47,7 @@ def kpi_pack(
         start=period.start,
         end=period.end,
         interval=interval,
+        keep=keep,
     )
     currency = report["currency"]
     series = [kpi_views.series_chart(page, kpi, currency) for kpi in report["kpis"]]
@@ -60,6 +63,7 @@ def kpi_pack(
         packs=[(p, PACK_NAMES[p][page.lang]) for p in PACKS],
         interval=interval.value,
         can_pin=page.viewer.workspace.role in PINNING_ROLES,
+        as_of=keep.as_of,
     )
 
 

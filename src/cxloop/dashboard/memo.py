@@ -30,6 +30,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -147,6 +148,46 @@ def _keep(question: tuple[Hashable, ...], state: str, value: T) -> Kept[T]:
         while len(_kept) > SIZE:
             _kept.popitem(last=False)
     return found
+
+
+class Keeper:
+    """:func:`recall` for one request of one workspace: each answer is read through a
+    session (the request's, or in the background one of ``reads``) and :attr:`as_of` keeps
+    when the oldest stale answer given was read (None: every answer is the newest)."""
+
+    def __init__(
+        self,
+        session: Session,
+        workspace_id: uuid.UUID,
+        reads: Callable[[], AbstractContextManager[Session]] | None = None,
+        stale_seconds: float = 0.0,
+    ) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+        self.state = state(session, workspace_id)
+        self.reads = reads if stale_seconds > 0 else None
+        self.stale_seconds = stale_seconds
+        self.as_of: datetime | None = None
+
+    def __call__(self, question: tuple[Hashable, ...], read: Callable[[Session], T]) -> T:
+        refresh = None
+        reads = self.reads
+        if reads is not None:
+
+            def refresh() -> T:
+                with reads() as session:
+                    return read(session)
+
+        kept = recall(
+            (self.workspace_id, *question),
+            self.state,
+            lambda: read(self.session),
+            refresh=refresh,
+            stale_seconds=self.stale_seconds,
+        )
+        if not kept.current:
+            self.as_of = kept.at if self.as_of is None else min(self.as_of, kept.at)
+        return kept.value
 
 
 def in_background(task: Callable[[], object]) -> None:

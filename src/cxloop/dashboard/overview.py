@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from cxloop.analytics.feedback import Interval, Metric
 from cxloop.analytics.kpis import Interval as KpiInterval
-from cxloop.core.deps import ReadSessionDep, SettingsDep
-from cxloop.dashboard import kpi_views, periods
+from cxloop.core.deps import ReadsDep, ReadSessionDep, SettingsDep
+from cxloop.dashboard import kpi_views, memo, periods
 from cxloop.dashboard.auth import PageDep
 from cxloop.eventstore.service import events_root
 from cxloop.kpis import service as kpi_service
@@ -70,6 +70,7 @@ class Headline:
 def overview(
     page: PageDep,
     session: ReadSessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     start: date | None = Query(None, alias="from"),
     end: date | None = Query(None, alias="to"),
@@ -95,6 +96,7 @@ def overview(
         )
         for shape in SHAPES
     ]
+    keep = memo.Keeper(session, workspace_id, reads, settings.dashboard_stale_seconds)
     report = kpi_service.report(
         session,
         root,
@@ -103,8 +105,9 @@ def overview(
         start=period.start,
         end=period.end,
         interval=KpiInterval.WEEK,
+        keep=keep,
     )
-    omtm = kpi_views.pinned(session, root, workspace_id, report, period)
+    omtm = kpi_views.pinned(session, root, workspace_id, report, period, keep)
     return page.render(
         "app/overview.html",
         section="overview",
@@ -116,6 +119,7 @@ def overview(
         report=report,
         tiles=kpi_views.tiles(page, report),
         pinned=kpi_views.tile(page, omtm["kpi"], omtm["currency"]) if omtm else None,
+        as_of=keep.as_of,
     )
 
 

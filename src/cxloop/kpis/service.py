@@ -7,10 +7,11 @@ the operational store and are handed to the computation as plain values.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.accounts.service import record_audit
 from cxloop.analytics.kpis import DEFAULT_ROLES, PACK_NAMES, PACKS, Interval, KpiSpec, compute
+from cxloop.analytics.kpis.compute import KpiResult
 from cxloop.analytics.kpis.formulas import measures_of
 from cxloop.analytics.kpis.roles import resolve
 from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_start
@@ -32,6 +34,8 @@ from cxloop.kpis import errors, schemas
 from cxloop.models import KpiSetting, MarketingSpend
 from cxloop.profiles.service import merge_map
 
+# (question, read) -> what read(session) gives, perhaps kept: see report()
+Keep = Callable[[tuple[Hashable, ...], Callable[[Session], list[KpiResult]]], list[KpiResult]]
 log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 28
@@ -259,8 +263,13 @@ def report(
     end: date | None,
     interval: Interval,
     only: Sequence[str] = (),
+    keep: Keep | None = None,
 ) -> dict[str, Any]:
-    """Every KPI of a pack for a period, with the period before it and a series."""
+    """Every KPI of a pack for a period, with the period before it and a series.
+
+    ``keep(question, read)``: where a caller keeps what is read from the event store (the
+    dashboard, see :mod:`cxloop.dashboard.memo`); ``question`` names everything the answer
+    depends on besides the event files, ``read(session)`` reads it."""
     setting = get_settings(session, workspace_id)
     end = end or utcnow().date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -280,8 +289,17 @@ def report(
         spec.check()
     except SpecError as exc:
         raise errors.InvalidKpiQuery(exc.field, exc.reason) from exc
-    files = current_files(session, workspace_id, root, until=_midnight_after(end))
-    results = compute(DuckDBEngine(files, merge_map(session, workspace_id)), spec)
+    until = _midnight_after(end)
+
+    def read(reading: Session) -> list[KpiResult]:
+        files = current_files(reading, workspace_id, root, until=until)
+        return compute(DuckDBEngine(files, merge_map(reading, workspace_id)), spec)
+
+    if keep is None:
+        results = read(session)
+    else:  # the spec holds every setting the figures depend on: its text names the question
+        question = ("kpis", hashlib.sha256(repr(spec).encode()).hexdigest())
+        results = keep(question, read)
     omtm = setting.omtm
     return {
         "pack": chosen,
