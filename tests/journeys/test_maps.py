@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cxloop.models import AuditEvent, Scope, Workspace
 from tests.conftest import QueryCounter
 from tests.fixtures.factories import auth, make_key, make_workspace
-from tests.fixtures.ingest import Live
+from tests.fixtures.ingest import Live, track
 from tests.fixtures.surveys import make_survey
 
 STAGE_KEYS = [
@@ -322,16 +322,6 @@ def test_listing_maps_does_not_query_per_map(
 NOW = datetime.now(UTC).replace(microsecond=0)
 START = NOW - timedelta(days=3)
 H = timedelta(hours=1)
-
-
-def track(who: dict[str, str], event: str, at: datetime, **props: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": event,
-        "timestamp": at.isoformat(),
-        "properties": props,
-        **who,
-    }
 
 
 def visit(who: dict[str, str], at: datetime) -> dict[str, Any]:

@@ -7,20 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.ingest import Live
+from tests.fixtures.ingest import Live, track
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 START = NOW - timedelta(days=2)
-
-
-def track(who: dict[str, str], event: str, at: datetime, **props: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": event,
-        "timestamp": at.isoformat(),
-        "properties": props,
-        **who,
-    }
 
 
 def post(live: Live, path: str, body: Any) -> Any:

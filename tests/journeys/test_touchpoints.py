@@ -11,7 +11,7 @@ import pytest
 from cxloop.core.db import transaction
 from cxloop.models import Journey
 from tests.fixtures.factories import make_workspace
-from tests.fixtures.ingest import Live
+from tests.fixtures.ingest import Live, track
 from tests.fixtures.surveys import make_survey
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -70,16 +70,6 @@ def stages(survey_id: uuid.UUID) -> list[dict[str, Any]]:
             ],
         },
     ]
-
-
-def track(user: str, event: str, at: datetime, **props: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "userId": user,
-        "event": event,
-        "timestamp": at.isoformat(),
-        "properties": props,
-    }
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from cxloop.models import Journey, Role, Workspace
 from tests.conftest import QueryCounter
 from tests.fixtures.dashboard import HTML, SignedIn, sign_in, signed_in
 from tests.fixtures.factories import make_user, make_workspace
-from tests.fixtures.ingest import Live, make_live
+from tests.fixtures.ingest import Live, make_live, track
 from tests.fixtures.surveys import make_survey
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -103,16 +103,6 @@ def stages(survey_id: uuid.UUID) -> list[dict[str, Any]]:
             ],
         },
     ]
-
-
-def track(user: str, event: str, at: datetime, **props: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "userId": user,
-        "event": event,
-        "timestamp": at.isoformat(),
-        "properties": props,
-    }
 
 
 def shop_events() -> list[dict[str, Any]]:
