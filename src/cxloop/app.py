@@ -41,6 +41,7 @@ from cxloop.web.errors import render_error_page
 from cxloop.web.router import router as web_router
 
 log = logging.getLogger(__name__)
+SETTLE_SECONDS = 60.0  # the most a stopping server waits for figures read in the background
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         try:
             yield
         finally:
+            # a figure read in the background holds a connection of this app's engine
+            memo.settle(SETTLE_SECONDS)
             app.state.ingest.stop()
             app.state.committer.stop()
             commit_engine.dispose()

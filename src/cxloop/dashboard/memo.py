@@ -203,9 +203,14 @@ def in_background(task: Callable[[], object]) -> None:
     _background.submit(run)
 
 
-def settle(timeout: float | None = None) -> None:
-    """Wait until what the figures' thread was given so far is done."""
-    _background.submit(lambda: None).result(timeout)
+def settle(timeout: float | None = None) -> bool:
+    """Wait until what the figures' thread was given so far is done; False if that took
+    longer than ``timeout`` seconds."""
+    try:
+        _background.submit(lambda: None).result(timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 def forget() -> None:
