@@ -10,17 +10,16 @@ import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from cxloop.analytics.portable import DuckDBEngine
 from cxloop.config import Settings
 from cxloop.core.db import transaction
 from cxloop.dashboard import memo
 from cxloop.models import Role, Workspace
 from tests.fixtures.dashboard import HTML, SignedIn, sign_in
+from tests.fixtures.events import record_queries
 from tests.fixtures.factories import make_user
 from tests.fixtures.ingest import Live, make_live
 from tests.fixtures.shop import batches
@@ -199,14 +198,7 @@ def test_kpi_figures_are_read_once_per_state_and_shown_stale_while_read_again(
     shop: tuple[Live, SignedIn], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live, me = shop
-    ran: list[str] = []
-    run = DuckDBEngine.run
-
-    def counted(self: DuckDBEngine, sql: str, tables: Any = None) -> list[dict[str, Any]]:
-        ran.append(sql)
-        return run(self, sql, tables)
-
-    monkeypatch.setattr(DuckDBEngine, "run", counted)
+    ran = record_queries(monkeypatch)
     page = "/app/kpis?from=2026-10-24&to=2026-11-20"
     first = me.get(page).text
     read = len(ran)

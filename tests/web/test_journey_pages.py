@@ -22,7 +22,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from cxloop.analytics.portable import DuckDBEngine
 from cxloop.config import Settings
 from cxloop.core.db import transaction
 from cxloop.dashboard import memo, warm
@@ -30,6 +29,7 @@ from cxloop.eventstore.service import events_root
 from cxloop.models import Journey, Role, Workspace
 from tests.conftest import QueryCounter
 from tests.fixtures.dashboard import HTML, SignedIn, sign_in, signed_in
+from tests.fixtures.events import record_queries
 from tests.fixtures.factories import make_user, make_workspace
 from tests.fixtures.ingest import Live, make_live, track
 from tests.fixtures.surveys import make_survey
@@ -404,14 +404,7 @@ def test_each_figure_is_read_from_the_event_files_once(
 ) -> None:
     """The map runs two queries (the ranking, whose items carry the scorecards, and the stage
     distribution); the same map again runs none, and a touchpoint of it reuses the ranking."""
-    ran: list[str] = []
-    run = DuckDBEngine.run
-
-    def counted(self: DuckDBEngine, sql: str, tables: Any = None) -> list[dict[str, Any]]:
-        ran.append(sql)
-        return run(self, sql, tables)
-
-    monkeypatch.setattr(DuckDBEngine, "run", counted)
+    ran = record_queries(monkeypatch)
     assert shop.get("/app/journeys", **RANGE).status_code == 200
     assert len(ran) == 2
     assert shop.get("/app/journeys", **RANGE).status_code == 200
@@ -456,14 +449,7 @@ def test_new_events_show_the_kept_map_at_once_then_the_newest(
 def test_the_maps_are_read_ahead_at_start(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     memo.forget()
     assert warm.journey_maps(shop.live.factory, events_root(shop.live.settings)) >= 1
-    ran: list[str] = []
-    run = DuckDBEngine.run
-
-    def counted(self: DuckDBEngine, sql: str, tables: Any = None) -> list[dict[str, Any]]:
-        ran.append(sql)
-        return run(self, sql, tables)
-
-    monkeypatch.setattr(DuckDBEngine, "run", counted)
+    ran = record_queries(monkeypatch)
     page = shop.get("/app/journeys")  # the default period, as read ahead
     assert page.status_code == 200
     assert ran == []

@@ -416,7 +416,10 @@ def touchpoint(
         if index + 1 < len(found.stages):
             next_name = found.stages[index + 1].name.get(lang)
     journey = found.journey
-    detail = TouchpointDetail(
+    trend = figures.weekly(found, key, period)
+    before = figures.paths(journey, key, period, lang, "previous")
+    after = figures.paths(journey, key, period, lang, "next")
+    return TouchpointDetail(
         card=card,
         journey=JourneyChoice(journey.id, journey.name) if journey is not None else None,
         stage_name=stage_name,
@@ -425,9 +428,8 @@ def touchpoint(
         min_n=ranked["min_responses"],
         ranked=ranked["ranked"],
         order=ranked["order"],
-        trend=figures.weekly(found, key, period),
-        previous=figures.paths(journey, key, period, lang, "previous"),
-        next=figures.paths(journey, key, period, lang, "next"),
+        trend=trend,
+        previous=before,
+        next=after,
+        as_of=figures.as_of,  # once every figure above is read
     )
-    detail.as_of = figures.as_of
-    return detail
