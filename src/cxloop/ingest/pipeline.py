@@ -17,7 +17,6 @@ become visible, the messages count as loaded and the profiles change in one comm
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -502,34 +501,40 @@ def _write_files(
     fixed = [c for c in store.COLUMNS if c not in _CONTEXT_PATHS]
     before = fixed[: fixed.index("channel") + 1]
     after = fixed[fixed.index("channel") + 1 :]
-    staging = root / f".load-{uuid.uuid4().hex}"
-    root.mkdir(parents=True, exist_ok=True)
     select = (
         f"SELECT {', '.join(before)}, {', '.join(context_columns)}, {', '.join(after)}, "  # noqa: S608
         "strftime(timestamp, '%Y-%m') AS month "
-        f"FROM (SELECT *, json_extract_string(context, [{paths}]) AS c FROM resolved) "
-        "ORDER BY profile_id, timestamp"
+        f"FROM (SELECT *, json_extract_string(context, [{paths}]) AS c FROM resolved)"
     )
+    root.mkdir(parents=True, exist_ok=True)
+    # One COPY per month from the batch made once, not one COPY with PARTITION_BY: DuckDB's
+    # partitioned writer costs a third more for the one or two months a batch usually holds.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _month_rows AS {select}").fetchall()
+    staged: list[tuple[Path, Path]] = []
     try:
-        con.execute(
-            f"COPY ({select}) TO '{staging}' "
-            "(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
-        )
+        months = con.execute("SELECT DISTINCT month FROM _month_rows ORDER BY month").fetchall()
+        for (month,) in months:
+            period = date.fromisoformat(f"{month}-01")  # also proves the text is a month
+            staging = root / f".load-{uuid.uuid4().hex}.parquet"
+            staged.append((staging, eventstore.new_file_path(root, workspace_id, period)))
+            con.execute(
+                "COPY (SELECT * EXCLUDE (month) FROM _month_rows "  # noqa: S608
+                f"WHERE month = '{period:%Y-%m}' ORDER BY profile_id, timestamp) "
+                f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
+            )
         written: list[store.FileStats] = []
-        touched: list[Path] = []
-        for month_dir in sorted(staging.iterdir()):
-            period = date.fromisoformat(month_dir.name.removeprefix("month=") + "-01")
-            for part in sorted(month_dir.glob("*.parquet")):
-                target = eventstore.new_file_path(root, workspace_id, period)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                touched.append(target.parent)
-                _fsync(part)
-                part.replace(target)
-                written.append(store.file_stats(target))
-        _fsync_dirs([*dict.fromkeys(touched), root / f"workspace={workspace_id}"])
+        for part, target in staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _fsync(part)
+            part.replace(target)
+            written.append(store.file_stats(target))
+        folders = [target.parent for _, target in staged]
+        _fsync_dirs([*dict.fromkeys(folders), root / f"workspace={workspace_id}"])
         return written
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        con.execute("DROP TABLE IF EXISTS _month_rows")
+        for part, _ in staged:
+            part.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:
