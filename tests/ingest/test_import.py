@@ -4,7 +4,7 @@ re-running adds nothing; and the set-based checks agree with the API's."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from cxloop.analytics import events as store
 from cxloop.cli.main import app
 from cxloop.core.db import transaction
 from cxloop.eventstore import service as eventstore
-from cxloop.ingest import pipeline, spec, sqlnorm
+from cxloop.ingest import importer, loader, pipeline, spec, sqlnorm
 from cxloop.ingest.loader import lines_table
+from cxloop.jobs import lease
 from cxloop.models import Profile, Workspace
 from cxloop.profiles import service as profiles
 
@@ -318,3 +319,73 @@ def test_a_large_import_forgets_its_cache_between_chunks_and_still_merges(
     assert store.count_customers(files, mapping) == 41
     by_profile = {p.id: p.event_count for p in live}
     assert sorted(by_profile.values()) == [4] * 40 + [1000]
+
+
+def _chunks(rows: list[Any], per_chunk: int) -> list[importer.Chunk]:
+    chunks, first = [], 1
+    for start in range(0, len(rows), per_chunk):
+        part = rows[start : start + per_chunk]
+        data = b"".join((r if isinstance(r, bytes) else orjson.dumps(r)) + b"\n" for r in part)
+        chunks.append(importer.Chunk(data, len(part), first))
+        first += len(part)
+    return chunks
+
+
+def test_chunks_checked_ahead_of_the_load_keep_their_line_numbers(
+    env: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows: list[Any] = []
+    for i in range(9):  # three chunks of three lines, one bad line in each
+        rows.append({"type": "track", "userId": f"u{i}", "event": "Seen", "messageId": f"m{i}"})
+        rows.append({"type": "track", "userId": f"u{i}"} if i % 3 == 0 else GOOD[i % 2])
+    with transaction(env) as session:
+        workspace = session.scalars(select(Workspace)).one()
+    seen: list[int] = []
+    report = importer.run(
+        env,
+        workspace.id,
+        iter(_chunks(rows, 6)),
+        tmp_path / "data" / "events",
+        rejected_path=tmp_path / "rejected.jsonl",
+        temp_dir=tmp_path / "tmp",
+        chunk_size=6,
+        progress=seen.append,
+    )
+    rejected = [orjson.loads(x) for x in (tmp_path / "rejected.jsonl").read_bytes().splitlines()]
+    assert [r["line"] for r in rejected] == [2, 8, 14]
+    assert (report.rows, report.rejected) == (18, 3)
+    assert report.loaded + report.duplicates == 15
+    assert {e["message_id"] for e in stored(env, tmp_path)} >= {f"m{i}" for i in range(9)}
+    assert seen[-1] == 18
+
+
+def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(
+    env: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"type": "track", "userId": f"u{i}", "event": "Seen"} for i in range(9)]
+    with transaction(env) as session:
+        workspace = session.scalars(select(Workspace)).one()
+    real = pipeline.commit
+    calls: list[int] = []
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the disk is full")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "commit", failing)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        importer.run(
+            env,
+            workspace.id,
+            iter(_chunks(rows, 3)),
+            tmp_path / "data" / "events",
+            rejected_path=tmp_path / "rejected.jsonl",
+            temp_dir=tmp_path / "tmp",
+            chunk_size=3,
+        )
+    assert len(stored(env, tmp_path)) == 3, "the first chunk stays; the second rolled back"
+    with transaction(env) as session:
+        assert lease.acquire(session, loader.LEASE_NAME, "next-loader", timedelta(minutes=1))
+    assert not any(p.name.startswith("import-") for p in (tmp_path / "tmp").iterdir())

@@ -241,13 +241,12 @@ def write_rows(
         sql = f"UPDATE {quote(table.name)} SET {sets} WHERE {quote(key)} = {mark(key)}"  # noqa: S608
         order = [*values, key]
 
+    pairs = [(name, processors[name]) for name in order]
+
     def convert(row: Mapping[str, Any]) -> Any:
-        out = {}
-        for name in order:
-            processor = processors[name]
-            value = row[name]
-            out[name] = processor(value) if processor is not None else value
-        return out if named else tuple(out[n] for n in order)
+        if named:
+            return {n: row[n] if p is None else p(row[n]) for n, p in pairs}
+        return tuple([row[n] if p is None else p(row[n]) for n, p in pairs])
 
     connection.exec_driver_sql(sql, [convert(r) for r in rows])
 
@@ -256,9 +255,11 @@ def _sqlite_time(value: datetime | None) -> str | None:
     # the text UTCDateTime stores on SQLite, made by C code (isoformat), not a format string
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given for a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:  # most times are already UTC: no conversion then
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _json_text(value: Any) -> str | None:

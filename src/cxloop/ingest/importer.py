@@ -13,13 +13,14 @@ import csv
 import io
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-import duckdb
 import msgspec
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +50,8 @@ TOP_FIELDS = {
 NESTED = ("properties", "traits", "context")
 
 _json = msgspec.json.Encoder()
+# DuckDB memory of the connection that checks the next chunk beside the load
+CHECK_MEMORY = "256MB"
 
 
 @dataclass
@@ -272,25 +275,100 @@ def run(
     statistics are computed once at the end from the event store.
     """
     job = _Import(factory, workspace_id, root, rejected_path, temp_dir, register_days)
+    checker = _Checker(temp_dir, job.received_at)
+    # the next chunk is parsed and checked (DuckDB, without the GIL) while this one loads
+    # (identity resolution and the operational store: mostly Python on one core)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-check")
+    ahead: Future[Checked] | None = None
     pending: list[Chunk] = []
     waiting = 0
+
+    def hand_over(chunk: Chunk) -> None:
+        nonlocal ahead
+        checking = pool.submit(checker, chunk)
+        if ahead is not None:
+            job.load(ahead.result())
+        ahead = checking
+
     try:
         for chunk in chunks:
             pending.append(chunk)
             waiting += chunk.lines
             if waiting >= chunk_size:
-                job.load(join(pending))
+                hand_over(join(pending))
                 pending, waiting = [], 0
             if progress is not None:
                 progress(job.report.rows + waiting)
         if pending:
-            job.load(join(pending))
+            hand_over(join(pending))
+        if ahead is not None:
+            job.load(ahead.result())
+            ahead = None
         job.finish()
         if progress is not None:
             progress(job.report.rows)
     finally:
+        if ahead is not None:
+            ahead.cancel()
+        pool.shutdown(wait=True)
+        checker.close()
         job.close()
     return job.report
+
+
+@dataclass
+class Checked:
+    """A chunk parsed and judged: its valid messages, normalised, and the rejected rows."""
+
+    chunk: Chunk
+    rows: int  # rows read (blank lines are none)
+    norm: pa.Table  # columns of sqlnorm.NORM_COLUMNS
+    bad: pa.Table  # seq, loc, reason; seq is the row's index in the chunk plus one
+
+
+class _Checker:
+    """Parses and checks chunks on a DuckDB connection of its own (one thread at a time)."""
+
+    def __init__(self, temp_dir: Path, received_at: str) -> None:
+        self.temp_dir = temp_dir
+        self.received_at = received_at
+        self.con = pipeline.connect(temp_dir, memory_limit=CHECK_MEMORY)
+
+    def __call__(self, chunk: Chunk) -> Checked:
+        con = self.con
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        path = self.temp_dir / f"import-{uuid.uuid4().hex}.jsonl"
+        try:
+            path.write_bytes(chunk.data)
+            sqlnorm.parse_file(con, str(path))
+            # DuckDB's reader skips blank lines and turns broken ones into empty rows: then
+            # the row numbers no longer match the lines, and each line is read on its own
+            rows = sqlnorm.check(con)
+            parsed = rows == chunk.lines and sqlnorm.empty_rows(con) == 0
+            parsed = parsed and sqlnorm.longest(con) <= spec.MAX_EVENT_BYTES - 2048
+        finally:
+            path.unlink(missing_ok=True)
+        if not parsed:
+            sqlnorm.discard(con)
+            lines = chunk.data.split(b"\n")[: chunk.lines]
+            con.register("lines", loader.lines_table([x.rstrip(b"\r") for x in lines]))
+            sqlnorm.parse_lines(con, "lines", skip_blank=True)
+            rows = sqlnorm.check(con)
+            con.unregister("lines")
+        sqlnorm.finish(con, "norm", "bad", self.received_at)
+        try:
+            norm = con.sql("SELECT * FROM norm").to_arrow_table()
+            bad = con.sql("SELECT seq, loc, reason FROM bad ORDER BY seq").to_arrow_table()
+        finally:
+            con.execute("DROP VIEW norm")
+            con.execute("DROP TABLE bad")
+            sqlnorm.discard(con)
+        assert norm is not None  # noqa: S101 (a SELECT always yields a table)
+        assert bad is not None  # noqa: S101
+        return Checked(chunk, rows, norm, bad)
+
+    def close(self) -> None:
+        self.con.close()
 
 
 class _Import:
@@ -320,59 +398,38 @@ class _Import:
         # one DuckDB connection for the whole import: it remembers resolved identifier pairs
         self.con = pipeline.connect(temp_dir)
 
-    def load(self, chunk: Chunk) -> None:
+    def load(self, checked: Checked) -> None:
         con = self.con
-        rows = self._normalise(con, chunk)
-        self._write_rejected(con, chunk)
-        with transaction(self.factory) as session:
-            self._hold(session)
-            plan = pipeline.prepare(
-                session,
-                con,
-                self.workspace_id,
-                self.root,
-                cache=self.cache,
-                register_since=self.register_since,
-            )
-            sqlnorm.discard(con)  # the batch is materialised: free the parsed chunk first
-            pipeline.write(con, plan)
-            pipeline.commit(session, plan, cache=self.cache)
+        self._write_rejected(checked)
+        con.register("checked_norm", checked.norm)
+        try:
+            with transaction(self.factory) as session:
+                self._hold(session)
+                plan = pipeline.prepare(
+                    session,
+                    con,
+                    self.workspace_id,
+                    self.root,
+                    "checked_norm",
+                    cache=self.cache,
+                    register_since=self.register_since,
+                )
+                con.unregister("checked_norm")  # the batch is materialised: free the chunk
+                pipeline.write(con, plan)
+                pipeline.commit(session, plan, cache=self.cache)
+        finally:
+            con.unregister("checked_norm")
         result = plan.result
-        self.report.rows += rows
+        self.report.rows += checked.rows
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates
         self.report.files += result.files
 
-    def _normalise(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> int:
-        """``_checked`` for the chunk (``seq`` is the line index plus one); returns the
-        number of rows (blank lines are none)."""
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
-        path = self.temp_dir / f"import-{uuid.uuid4().hex}.jsonl"
-        try:
-            path.write_bytes(chunk.data)
-            sqlnorm.parse_file(con, str(path))
-            # DuckDB's reader skips blank lines and turns broken ones into empty rows: then
-            # the row numbers no longer match the lines, and each line is read on its own
-            rows = sqlnorm.check(con)
-            parsed = rows == chunk.lines and sqlnorm.empty_rows(con) == 0
-            parsed = parsed and sqlnorm.longest(con) <= spec.MAX_EVENT_BYTES - 2048
-        finally:
-            path.unlink(missing_ok=True)
-        if not parsed:
-            sqlnorm.discard(con)
-            lines = chunk.data.split(b"\n")[: chunk.lines]
-            con.register("lines", loader.lines_table([x.rstrip(b"\r") for x in lines]))
-            sqlnorm.parse_lines(con, "lines", skip_blank=True)
-            rows = sqlnorm.check(con)
-            con.unregister("lines")
-        sqlnorm.finish(con, "norm", "bad", self.received_at)
-        return rows
-
-    def _write_rejected(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> None:
-        bad = con.sql("SELECT seq, loc, reason FROM bad ORDER BY seq").to_arrow_table()
-        rows = bad.to_pylist() if bad is not None else []
+    def _write_rejected(self, checked: Checked) -> None:
+        rows = checked.bad.to_pylist()
         if not rows:
             return
+        chunk = checked.chunk
         lines = chunk.data.split(b"\n")
         if self.rejected is None:
             self.rejected = self.rejected_path.open("wb")
