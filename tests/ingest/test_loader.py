@@ -64,13 +64,13 @@ def test_profile_statistics_match_a_recount_from_the_files(live: Live) -> None:
     live.load()
     with transaction(live.factory) as session:
         before = {
-            p.id: (p.event_count, p.channels, p.first_seen_at)
+            p.id: (p.event_count, p.channels, p.counters, p.first_seen_at, p.last_seen_at)
             for p in session.scalars(select(Profile))
         }
         profiles.recompute_stats(session, live.workspace_id, live.root)
     with transaction(live.factory) as session:
         after = {
-            p.id: (p.event_count, p.channels, p.first_seen_at)
+            p.id: (p.event_count, p.channels, p.counters, p.first_seen_at, p.last_seen_at)
             for p in session.scalars(select(Profile))
         }
     assert before == after

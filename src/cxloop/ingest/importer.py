@@ -51,7 +51,7 @@ NESTED = ("properties", "traits", "context")
 
 _json = msgspec.json.Encoder()
 # DuckDB memory of the connection that checks the next chunk beside the load
-CHECK_MEMORY = "256MB"
+CHECK_MEMORY = "192MB"
 
 
 @dataclass
@@ -325,6 +325,13 @@ class Checked:
     norm: pa.Table  # columns of sqlnorm.NORM_COLUMNS
     bad: pa.Table  # seq, loc, reason; seq is the row's index in the chunk plus one
 
+    def release(self) -> None:
+        """Let go of the data once the load holds what it needs: two chunks are in memory
+        at once (one loading, one checked ahead), and a big import must stay small."""
+        self.norm = self.norm.schema.empty_table()
+        self.bad = self.bad.schema.empty_table()
+        self.chunk = Chunk(b"", 0, self.chunk.first_line)
+
 
 class _Checker:
     """Parses and checks chunks on a DuckDB connection of its own (one thread at a time)."""
@@ -400,8 +407,10 @@ class _Import:
 
     def load(self, checked: Checked) -> None:
         con = self.con
+        self.report.rows += checked.rows
         self._write_rejected(checked)
         con.register("checked_norm", checked.norm)
+        checked.release()
         try:
             with transaction(self.factory) as session:
                 self._hold(session)
@@ -420,7 +429,6 @@ class _Import:
         finally:
             con.unregister("checked_norm")
         result = plan.result
-        self.report.rows += checked.rows
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates
         self.report.files += result.files

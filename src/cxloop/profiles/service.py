@@ -579,10 +579,10 @@ def recompute_stats(
             yield {
                 "id": uuid.UUID(stat["customer_id"]),
                 "event_count": stat["events"],
-                "first_seen_at": stat["first_seen"],
-                "last_seen_at": stat["last_seen"],
-                "counters": dict(stat["types"]),
-                "channels": dict(stat["channels"]),
+                "first_seen_at": _dt(stat["first_seen_us"]),
+                "last_seen_at": _dt(stat["last_seen_us"]),
+                "counters": orjson.loads(stat["types"]),
+                "channels": orjson.loads(stat["channels"]),
                 "updated_at": now,
             }
 
