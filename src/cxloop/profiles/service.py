@@ -21,6 +21,7 @@ from cxloop.analytics import events as store
 from cxloop.analytics.events import TimelineFilter
 from cxloop.core.actors import Actor
 from cxloop.core.db import among, bulk_write
+from cxloop.core.ids import uuid7
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
 from cxloop.models import Identity, IdentityRuleSet, Profile, ProfileMerge, TextAnalysis
@@ -315,7 +316,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
             _IDENTITY,
             (
                 {
-                    "id": uuid.uuid4(),
+                    "id": uuid7(),
                     "workspace_id": workspace_id,
                     "kind": n.kind,
                     "value": n.value,
@@ -345,7 +346,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, resolver: Resolver) -> Non
             _MERGE,
             (
                 {
-                    "id": uuid.uuid4(),
+                    "id": uuid7(),
                     "workspace_id": workspace_id,
                     "from_profile_id": m.from_id,
                     "into_profile_id": m.into_id,
