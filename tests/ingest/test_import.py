@@ -331,6 +331,24 @@ def _chunks(rows: list[Any], per_chunk: int) -> list[importer.Chunk]:
     return chunks
 
 
+def import_in_chunks(
+    factory: sessionmaker[Session], tmp_path: Path, rows: list[Any], per_chunk: int, **kw: Any
+) -> importer.ImportReport:
+    """``importer.run`` over ``rows`` cut into chunks of ``per_chunk`` lines, one load each."""
+    with transaction(factory) as session:
+        workspace = session.scalars(select(Workspace)).one()
+    return importer.run(
+        factory,
+        workspace.id,
+        iter(_chunks(rows, per_chunk)),
+        tmp_path / "data" / "events",
+        rejected_path=tmp_path / "rejected.jsonl",
+        temp_dir=tmp_path / "tmp",
+        chunk_size=per_chunk,
+        **kw,
+    )
+
+
 def test_chunks_checked_ahead_of_the_load_keep_their_line_numbers(
     env: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -338,19 +356,8 @@ def test_chunks_checked_ahead_of_the_load_keep_their_line_numbers(
     for i in range(9):  # three chunks of three lines, one bad line in each
         rows.append({"type": "track", "userId": f"u{i}", "event": "Seen", "messageId": f"m{i}"})
         rows.append({"type": "track", "userId": f"u{i}"} if i % 3 == 0 else GOOD[i % 2])
-    with transaction(env) as session:
-        workspace = session.scalars(select(Workspace)).one()
     seen: list[int] = []
-    report = importer.run(
-        env,
-        workspace.id,
-        iter(_chunks(rows, 6)),
-        tmp_path / "data" / "events",
-        rejected_path=tmp_path / "rejected.jsonl",
-        temp_dir=tmp_path / "tmp",
-        chunk_size=6,
-        progress=seen.append,
-    )
+    report = import_in_chunks(env, tmp_path, rows, 6, progress=seen.append)
     rejected = [orjson.loads(x) for x in (tmp_path / "rejected.jsonl").read_bytes().splitlines()]
     assert [r["line"] for r in rejected] == [2, 8, 14]
     assert (report.rows, report.rejected) == (18, 3)
@@ -363,8 +370,6 @@ def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(
     env: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [{"type": "track", "userId": f"u{i}", "event": "Seen"} for i in range(9)]
-    with transaction(env) as session:
-        workspace = session.scalars(select(Workspace)).one()
     real = pipeline.commit
     calls: list[int] = []
 
@@ -376,15 +381,7 @@ def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(
 
     monkeypatch.setattr(pipeline, "commit", failing)
     with pytest.raises(RuntimeError, match="disk is full"):
-        importer.run(
-            env,
-            workspace.id,
-            iter(_chunks(rows, 3)),
-            tmp_path / "data" / "events",
-            rejected_path=tmp_path / "rejected.jsonl",
-            temp_dir=tmp_path / "tmp",
-            chunk_size=3,
-        )
+        import_in_chunks(env, tmp_path, rows, 3)
     assert len(stored(env, tmp_path)) == 3, "the first chunk stays; the second rolled back"
     with transaction(env) as session:
         assert lease.acquire(session, loader.LEASE_NAME, "next-loader", timedelta(minutes=1))
