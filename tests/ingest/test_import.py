@@ -357,13 +357,15 @@ def test_chunks_checked_ahead_of_the_load_keep_their_line_numbers(
         rows.append({"type": "track", "userId": f"u{i}", "event": "Seen", "messageId": f"m{i}"})
         rows.append({"type": "track", "userId": f"u{i}"} if i % 3 == 0 else GOOD[i % 2])
     seen: list[int] = []
-    report = import_in_chunks(env, tmp_path, rows, 6, progress=seen.append)
+    stages: list[str] = []
+    report = import_in_chunks(env, tmp_path, rows, 6, progress=seen.append, stage=stages.append)
     rejected = [orjson.loads(x) for x in (tmp_path / "rejected.jsonl").read_bytes().splitlines()]
     assert [r["line"] for r in rejected] == [2, 8, 14]
     assert (report.rows, report.rejected) == (18, 3)
     assert report.loaded + report.duplicates == 15
     assert {e["message_id"] for e in stored(env, tmp_path)} >= {f"m{i}" for i in range(9)}
     assert seen[-1] == 18
+    assert stages == ["last chunk", "statistics"]
 
 
 def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(

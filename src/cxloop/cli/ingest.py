@@ -24,6 +24,10 @@ from cxloop.eventstore.service import events_root
 from cxloop.ingest import importer
 
 import_app = typer.Typer(help="Bulk import of historical data.", no_args_is_help=True)
+STAGES: dict[importer.Stage, str] = {
+    "last chunk": "loading the last rows",
+    "statistics": "recounting customer statistics",
+}
 
 
 @import_app.command("events")
@@ -86,6 +90,10 @@ def import_events(
                 done = n if by_rows else handle.tell()
                 bar.update(task, completed=done, description=f"{n:,} rows")
 
+            def show_stage(stage: importer.Stage) -> None:
+                # the file is read; what is left can take a while on a big import
+                bar.update(task, description=STAGES[stage])
+
             report = importer.run(
                 make_sessionmaker(engine),
                 workspace_id,
@@ -96,6 +104,7 @@ def import_events(
                 register_days=config.message_id_retention_days,
                 chunk_size=chunk_size,
                 progress=advance,
+                stage=show_stage,
             )
             bar.update(task, completed=size, description=f"{report.rows:,} rows")
     finally:

@@ -32,6 +32,8 @@ from cxloop.jobs import lease
 from cxloop.profiles import service as profiles
 
 Format = Literal["jsonl", "csv", "parquet"]
+# what an import does once every row is read: load the chunk in hand, then recount profiles
+Stage = Literal["last chunk", "statistics"]
 # Segment fields a CSV/Parquet column may map to directly; others go under a dotted path.
 TOP_FIELDS = {
     "type",
@@ -266,9 +268,11 @@ def run(
     register_days: int = 7,
     chunk_size: int = 200_000,
     progress: Callable[[int], None] | None = None,
+    stage: Callable[[Stage], None] | None = None,
 ) -> ImportReport:
     """Validate and load the rows of ``chunks``, one transaction per ``chunk_size`` rows;
-    rejected rows go to ``rejected_path`` with their line number and reason.
+    rejected rows go to ``rejected_path`` with their line number and reason. ``progress``
+    hears the rows read so far; ``stage`` hears when the work after the last row begins.
 
     The import holds the loader lease from start to end (the live loader waits; the inbox
     keeps what arrives meanwhile), so identities can be remembered across chunks. Profile
@@ -301,9 +305,13 @@ def run(
                 progress(job.report.rows + waiting)
         if pending:
             hand_over(join(pending))
+        if stage is not None:
+            stage("last chunk")
         if ahead is not None:
             job.load(ahead.result())
             ahead = None
+        if stage is not None:
+            stage("statistics")
         job.finish()
         if progress is not None:
             progress(job.report.rows)
