@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,7 +48,8 @@ def _us(moment: datetime | None) -> int | None:
 
 
 def _dt(micros: int | None) -> datetime | None:
-    return None if micros is None else datetime.fromtimestamp(micros / 1e6, tz=UTC)
+    # integer arithmetic, exact to the microsecond like the times in the event files
+    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
