@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cxloop.accounts import errors, service
+from cxloop.accounts import errors
 from cxloop.cli.common import cli_actor, console, err_console, session_scope
-from cxloop.models import Role, Scope
+from cxloop.core.enums import Role, Scope
+from cxloop.core.lazy import deferred
+
+# the accounts service (the ORM, password hashing) loads with the command that uses it
+if TYPE_CHECKING:
+    from cxloop.accounts import service
+else:
+    service = deferred("cxloop.accounts.service")
 
 workspace_app = typer.Typer(help="Workspaces: one per business (tenant).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys of a workspace.", no_args_is_help=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -19,8 +19,14 @@ from rich.progress import (
 from cxloop.cli import system
 from cxloop.cli.common import cli_actor, console, err_console, settings
 from cxloop.core.errors import CxloopError
-from cxloop.demo import load
-from cxloop.demo.simulate import DEFAULT_CUSTOMERS, DEFAULT_DAYS, DEFAULT_SEED
+from cxloop.core.lazy import deferred
+from cxloop.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_DAYS, DEFAULT_SEED, WORKSPACE
+
+# the loader imports every domain (and the simulation NumPy): loaded when the demo runs
+if TYPE_CHECKING:
+    from cxloop.demo import load
+else:
+    load = deferred("cxloop.demo.load")
 
 
 class RichReporter:
@@ -67,7 +73,7 @@ def demo(
     days: Annotated[
         int, typer.Option(min=30, max=1000, help="Days of history, ending now.")
     ] = DEFAULT_DAYS,
-    workspace: Annotated[str, typer.Option(help="Workspace to load it into.")] = load.WORKSPACE,
+    workspace: Annotated[str, typer.Option(help="Workspace to load it into.")] = WORKSPACE,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
     ] = True,

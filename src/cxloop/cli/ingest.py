@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -16,12 +16,23 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cxloop.accounts import service as accounts
-from cxloop.cli.common import console, err_console, session_scope, settings
-from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.cli.common import console, err_console, session_scope, settings, tune_gc
 from cxloop.core.errors import CxloopError, InvalidInput
-from cxloop.eventstore.service import events_root
-from cxloop.ingest import importer
+from cxloop.core.lazy import deferred
+
+# the importer (Arrow, DuckDB, the event store) and the domains load when an import starts
+if TYPE_CHECKING:
+    from cxloop import bootstrap
+    from cxloop.accounts import service as accounts
+    from cxloop.core import db
+    from cxloop.eventstore import service as eventstore
+    from cxloop.ingest import importer
+else:
+    bootstrap = deferred("cxloop.bootstrap")
+    accounts = deferred("cxloop.accounts.service")
+    db = deferred("cxloop.core.db")
+    eventstore = deferred("cxloop.eventstore.service")
+    importer = deferred("cxloop.ingest.importer")
 
 import_app = typer.Typer(help="Bulk import of historical data.", no_args_is_help=True)
 STAGES: dict[importer.Stage, str] = {
@@ -70,9 +81,13 @@ def import_events(
     except CxloopError as exc:
         err_console.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2) from None
+    # reviews and messages among the events are analysed by a job of the text domain, recorded
+    # by its name: every domain's jobs are registered before the import records one
+    bootstrap.load_domains()
+    tune_gc()
     with session_scope() as session:
         workspace_id = accounts.get_workspace_by_name(session, workspace).id
-    engine = make_engine(config.resolved_database_url, pool_size=2)
+    engine = db.make_engine(config.resolved_database_url, pool_size=2)
     rejected_path = rejected or file.with_name(file.name + ".rejected.jsonl")
     by_rows = kind == "parquet"
     size = importer.parquet_rows(file) if by_rows else file.stat().st_size
@@ -95,10 +110,10 @@ def import_events(
                 bar.update(task, description=STAGES[stage])
 
             report = importer.run(
-                make_sessionmaker(engine),
+                db.make_sessionmaker(engine),
                 workspace_id,
                 rows,
-                events_root(config),
+                eventstore.events_root(config),
                 rejected_path=rejected_path,
                 temp_dir=config.data_dir / "tmp",
                 register_days=config.message_id_retention_days,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cxloop import __version__
-from cxloop.cli import accounts, demo, ingest, reference, surveys, system
+from cxloop.cli import accounts, demo, ingest, surveys, system
 from cxloop.cli import text as text_cli
+from cxloop.core.lazy import deferred
+
+# the references read the settings' fields: loaded for `cxloop reference` only
+if TYPE_CHECKING:
+    from cxloop.cli import reference
+else:
+    reference = deferred("cxloop.cli.reference")
 
 app = typer.Typer(
     name="cxloop",

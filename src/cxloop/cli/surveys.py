@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cxloop.accounts import service as accounts
-from cxloop.cli.common import console, err_console, session_scope, settings
-from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.cli.common import console, err_console, session_scope, settings, tune_gc
 from cxloop.core.errors import CxloopError
-from cxloop.surveys import importer
+from cxloop.core.lazy import deferred
+
+# the surveys domain (and every other) loads when an import starts
+if TYPE_CHECKING:
+    from cxloop import bootstrap
+    from cxloop.accounts import service as accounts
+    from cxloop.core import db
+    from cxloop.surveys import importer
+else:
+    bootstrap = deferred("cxloop.bootstrap")
+    accounts = deferred("cxloop.accounts.service")
+    db = deferred("cxloop.core.db")
+    importer = deferred("cxloop.surveys.importer")
 
 
 def import_responses(
@@ -45,9 +55,13 @@ def import_responses(
     except CxloopError as exc:
         err_console.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2) from None
+    # comments among the answers are analysed by a job of the text domain: every domain's
+    # jobs are registered before the import records one
+    bootstrap.load_domains()
+    tune_gc()
     with session_scope() as session:
         workspace_id = accounts.get_workspace_by_name(session, workspace).id
-    engine = make_engine(settings().resolved_database_url, pool_size=2)
+    engine = db.make_engine(settings().resolved_database_url, pool_size=2)
     rejected_path = rejected or file.with_name(file.name + ".rejected.jsonl")
     size = file.stat().st_size
     try:
@@ -58,7 +72,7 @@ def import_responses(
                 bar.update(task, completed=handle.tell(), description=f"{rows:,} rows")
 
             report = importer.run(
-                make_sessionmaker(engine),
+                db.make_sessionmaker(engine),
                 workspace_id,
                 survey,
                 handle,

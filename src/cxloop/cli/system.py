@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -15,24 +14,28 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cxloop import bootstrap
-from cxloop.cli.common import cli_actor, console, err_console, session_scope, settings
-from cxloop.core import migrate
-from cxloop.core.db import make_engine, make_sessionmaker
+from cxloop.cli.common import cli_actor, console, err_console, session_scope, settings, tune_gc
+from cxloop.core.enums import JobStatus
 from cxloop.core.lazy import deferred
-from cxloop.jobs import Worker
-from cxloop.models import JobStatus
-from cxloop.system import service
 
 # the server's modules (the app with every route, uvicorn) load only for serve and worker:
-# every other command starts about a second sooner
+# every other command starts about a second sooner; the domains, the job runner and the
+# migrations load with the command that uses them
 if TYPE_CHECKING:
     import uvicorn as _uvicorn
 
     from cxloop import app as _app
+    from cxloop import bootstrap, jobs
+    from cxloop.core import db, migrate
+    from cxloop.system import service
 else:
     _uvicorn = deferred("uvicorn")
     _app = deferred("cxloop.app")
+    bootstrap = deferred("cxloop.bootstrap")
+    jobs = deferred("cxloop.jobs")
+    db = deferred("cxloop.core.db")
+    migrate = deferred("cxloop.core.migrate")
+    service = deferred("cxloop.system.service")
 
 db_app = typer.Typer(help="The operational database and its migrations.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
@@ -83,20 +86,11 @@ def serve(
         app = _app.create_app(config)
         err_console.print(f"cxloop listening on http://{listen_host}:{listen_port}/")
         sys.setswitchinterval(0.0005)
-        _tune_gc()
+        tune_gc()
         _uvicorn.run(app, host=listen_host, port=listen_port, log_level=config.log_level)
     finally:
         if child is not None:
             _stop_worker_process(child)
-
-
-def _tune_gc() -> None:
-    """What is loaded at start (modules, the app, its routes) lives as long as the process:
-    kept out of the collector's scans. Requests make many short-lived objects: collect the
-    youngest generation less often, each collection costing the same."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
 
 
 def _start_worker_process(nice: int) -> subprocess.Popen[bytes]:
@@ -149,8 +143,9 @@ def worker(
     bootstrap.load_domains()
     if concurrency is not None:
         config = config.model_copy(update={"worker_concurrency": concurrency})
-    engine = make_engine(config.resolved_database_url, pool_size=config.worker_concurrency + 2)
-    runner = Worker(make_sessionmaker(engine), _app.worker_options(config), settings=config)
+    engine = db.make_engine(config.resolved_database_url, pool_size=config.worker_concurrency + 2)
+    runner = jobs.Worker(db.make_sessionmaker(engine), _app.worker_options(config), settings=config)
+    tune_gc()  # the loader and the jobs make many short-lived objects, as requests do
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

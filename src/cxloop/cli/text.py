@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,12 +14,20 @@ from rich.table import Table
 
 from cxloop.cli.common import console, err_console
 from cxloop.core.errors import CxloopError
-from cxloop.text import service, tables
-from cxloop.text.classifier import ClassifierConfig, Features, TextClassifier
-from cxloop.text.classifier import Progress as Report
+from cxloop.core.lazy import deferred
+from cxloop.text import tables
 from cxloop.text.errors import BadTable
 from cxloop.text.evaluation import evaluate as evaluate_labels
 from cxloop.text.evaluation import score_to_sentiment
+
+# the classifier (NumPy) and the text service (the ORM, the jobs) load with the command
+if TYPE_CHECKING:
+    from cxloop.text import classifier, service
+    from cxloop.text.classifier import Features
+    from cxloop.text.classifier import Progress as Report
+else:
+    classifier = deferred("cxloop.text.classifier")
+    service = deferred("cxloop.text.service")
 
 text_app = typer.Typer(help="Sentiment and themes of free text (vi, th, en).", no_args_is_help=True)
 
@@ -100,10 +108,10 @@ def train(
         pairs = [(t, lab) for t, lab in zip(texts, labels, strict=True) if t.strip() and lab != ""]
         feature_kind: Features = features  # type: ignore[assignment]
         with _progress() as report:
-            model = TextClassifier.fit(
+            model = classifier.TextClassifier.fit(
                 [t for t, _ in pairs],
                 [lab for _, lab in pairs],
-                ClassifierConfig(features=feature_kind),
+                classifier.ClassifierConfig(features=feature_kind),
                 progress=report,
             )
         model.save(out, {"task": task, "source": input_file.name})

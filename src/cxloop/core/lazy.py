@@ -1,10 +1,11 @@
 """Modules loaded when first used, for heavy libraries only some commands need.
 
 The application includes the text routes, and the command line names the server's modules
-without importing them until a command needs them; importing scikit-learn, SciPy and the
-embedding model with either would add a second and about 170 MiB to every command and every
-server process, a bulk import's memory included. A module that needs one of them (or a
-command that needs the server) names it at module level::
+and the domains without importing them until a command needs them; importing scikit-learn,
+SciPy and the embedding model with either would add a second and about 170 MiB to every
+command and every server process, a bulk import's memory included, and building the command
+line with every domain, the ORM and the stores would take another second. A module that needs
+one of them (or a command that needs the server or a domain) names it at module level::
 
     if TYPE_CHECKING:
         from sklearn import linear_model

@@ -44,6 +44,7 @@ from cxloop.core.security import split_api_key
 from cxloop.core.time import utcnow
 from cxloop.demo import content, segment
 from cxloop.demo.dataset import Dataset
+from cxloop.demo.defaults import WORKSPACE
 from cxloop.demo.simulate import Config, simulate
 from cxloop.eventstore import service as eventstore
 from cxloop.eventstore.service import events_root
@@ -59,7 +60,6 @@ from cxloop.text import service as text
 
 log = logging.getLogger(__name__)
 
-WORKSPACE = "demo"
 DISPLAY_NAME = "Demo shop (Vietnam and Thailand)"
 ADMIN_EMAIL = "demo@cxloop.local"
 OMTM = "conversion_rate"

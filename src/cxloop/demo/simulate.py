@@ -27,13 +27,11 @@ from numpy.typing import NDArray
 from cxloop.demo import calendar, catalog
 from cxloop.demo import effects as fx
 from cxloop.demo.dataset import APP, WEB, Campaign, Dataset, People, Spend
+from cxloop.demo.defaults import DEFAULT_CUSTOMERS, DEFAULT_DAYS, DEFAULT_SEED
 from cxloop.demo.draws import Stream, cumulative
 from cxloop.demo.lifecycle import Shop
 from cxloop.demo.shop import DAY, HOUR, HOUR_WEIGHTS, SECOND
 
-DEFAULT_CUSTOMERS = 20_000
-DEFAULT_DAYS = 365
-DEFAULT_SEED = 7
 # new customers from paid and organic visitors; referred friends make up the rest
 FROM_VISITORS = 0.965
 COUNTRY_SHARE = (0.6, 0.4)

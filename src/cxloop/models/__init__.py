@@ -1,10 +1,11 @@
 """All ORM classes, one module per aggregate. Import from here so Alembic sees every table."""
 
 from cxloop.core.db import Base
-from cxloop.models.accounts import ApiKey, Membership, Role, Scope, User, Workspace
+from cxloop.core.enums import JobStatus, Role, Scope
+from cxloop.models.accounts import ApiKey, Membership, User, Workspace
 from cxloop.models.audit import AuditEvent
 from cxloop.models.events import EventFile, InboxBatch, MessageKey
-from cxloop.models.jobs import Job, JobSchedule, JobStatus, Lease
+from cxloop.models.jobs import Job, JobSchedule, Lease
 from cxloop.models.journeys import Journey
 from cxloop.models.kpis import KpiSetting, MarketingSpend
 from cxloop.models.profiles import Identity, IdentityRuleSet, Profile, ProfileMerge

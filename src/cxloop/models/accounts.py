@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -10,24 +9,7 @@ from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cxloop.core.db import Base, IdMixin, TimestampMixin
-
-
-class Role(enum.StrEnum):
-    """What a person may do in a workspace, from most to least."""
-
-    OWNER = "owner"
-    ADMIN = "admin"
-    ANALYST = "analyst"
-    AGENT = "agent"
-    VIEWER = "viewer"
-
-
-class Scope(enum.StrEnum):
-    """What an API key may do: ``write`` only sends events; ``admin`` includes ``read``."""
-
-    WRITE = "write"
-    READ = "read"
-    ADMIN = "admin"
+from cxloop.core.enums import Role, Scope
 
 
 class Workspace(IdMixin, TimestampMixin, Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,14 +10,8 @@ from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.core.db import Base, IdMixin, TimestampMixin
+from cxloop.core.enums import JobStatus
 from cxloop.core.time import utcnow
-
-
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    DEAD = "dead"  # gave up after max_attempts; kept for inspection and manual retry
 
 
 class Job(IdMixin, TimestampMixin, Base):
