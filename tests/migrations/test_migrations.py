@@ -67,3 +67,23 @@ def test_revision_files_have_dated_names() -> None:
     for name in names:
         assert name[:4].isdigit()
         assert name[4] == "_"
+
+
+def test_the_newest_revision_read_off_the_file_names_is_alembics_head() -> None:
+    # upgrade() skips Alembic when the database records this revision: it must be the head
+    assert migrate.script_directory().get_heads() == [migrate.newest_revision()]
+
+
+def test_a_database_at_the_newest_revision_is_not_migrated_again(
+    pg_server_url: str | None, tmp_path: Path
+) -> None:
+    with fresh_database(pg_server_url, tmp_path, "mig") as url:
+        assert migrate.current_revisions(url) == set()
+        migrate.upgrade(url)
+        assert migrate.current_revisions(url) == {migrate.newest_revision()}
+        migrate.upgrade(url)  # a no-op now: one query, no Alembic
+        assert _tables(url) == set(Base.metadata.tables)
+        migrate.downgrade(url, "-1")
+        assert migrate.current_revisions(url) != {migrate.newest_revision()}
+        migrate.upgrade(url)
+        assert migrate.current_revisions(url) == {migrate.newest_revision()}

@@ -1,18 +1,39 @@
-"""Running the Alembic migrations from code (serve, CLI, tests) without an alembic.ini."""
+"""Running the Alembic migrations from code (serve, CLI, tests) without an alembic.ini.
+
+Every command migrates its database first. Alembic takes most of a second to load and to
+read its scripts, so a database already at the newest revision is recognised with one query
+and Alembic is not loaded at all.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
+
+from cxloop.core.db import make_engine
+from cxloop.core.lazy import deferred
+
+if TYPE_CHECKING:
+    from alembic import command
+    from alembic import config as alembic_config_module
+    from alembic import script as alembic_script
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+else:
+    command = deferred("alembic.command")
+    alembic_config_module = deferred("alembic.config")
+    alembic_script = deferred("alembic.script")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# the file names are ``<date>-<revision>_<slug>.py`` (see file_template below)
+_FILE_NAME = re.compile(r"^\d{4}_\d{2}_\d{2}_\d{4}-([0-9a-f]+)_.*\.py$")
 
 
 def alembic_config(url: str) -> Config:
-    config = Config()
+    config = alembic_config_module.Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # '%' must be doubled for configparser interpolation (passwords may hold it).
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -25,10 +46,37 @@ def alembic_config(url: str) -> Config:
 
 
 def script_directory() -> ScriptDirectory:
-    return ScriptDirectory(str(MIGRATIONS_DIR))
+    return alembic_script.ScriptDirectory(str(MIGRATIONS_DIR))
+
+
+def newest_revision() -> str:
+    """The revision of the newest migration file, read off the file names (the history is
+    one line; a test holds this to Alembic's own head)."""
+    names = sorted(
+        path.name for path in (MIGRATIONS_DIR / "versions").glob("*.py") if path.is_file()
+    )
+    found = [m.group(1) for name in names if (m := _FILE_NAME.match(name))]
+    if not found:
+        raise RuntimeError(f"no migration files in {MIGRATIONS_DIR / 'versions'}")
+    return found[-1]
+
+
+def current_revisions(url: str) -> set[str]:
+    """The revisions the database records (none for a new database)."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table("alembic_version"):
+                return set()
+            rows = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            return {str(row[0]) for row in rows}
+    finally:
+        engine.dispose()
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    if revision == "head" and current_revisions(url) == {newest_revision()}:
+        return
     command.upgrade(alembic_config(url), revision)
 
 
