@@ -279,7 +279,7 @@ def run(
     statistics are computed once at the end from the event store.
     """
     job = _Import(factory, workspace_id, root, rejected_path, temp_dir, register_days)
-    checker = _Checker(temp_dir, job.received_at)
+    checker = _Checker(workspace_id, temp_dir, job.received_at)
     # the next chunk is parsed and checked (DuckDB, without the GIL) while this one loads
     # (identity resolution and the operational store: mostly Python on one core)
     pool = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-check")
@@ -330,21 +330,23 @@ class Checked:
 
     chunk: Chunk
     rows: int  # rows read (blank lines are none)
-    norm: pa.Table  # columns of sqlnorm.NORM_COLUMNS
+    staged: pa.Table  # the valid messages as pipeline.staged_sql gives them
     bad: pa.Table  # seq, loc, reason; seq is the row's index in the chunk plus one
 
     def release(self) -> None:
         """Let go of the data once the load holds what it needs: two chunks are in memory
         at once (one loading, one checked ahead), and a big import must stay small."""
-        self.norm = self.norm.schema.empty_table()
+        self.staged = self.staged.schema.empty_table()
         self.bad = self.bad.schema.empty_table()
         self.chunk = Chunk(b"", 0, self.chunk.first_line)
 
 
 class _Checker:
-    """Parses and checks chunks on a DuckDB connection of its own (one thread at a time)."""
+    """Parses, checks and stages chunks on a DuckDB connection of its own (one thread at a
+    time)."""
 
-    def __init__(self, temp_dir: Path, received_at: str) -> None:
+    def __init__(self, workspace_id: uuid.UUID, temp_dir: Path, received_at: str) -> None:
+        self.workspace_id = workspace_id
         self.temp_dir = temp_dir
         self.received_at = received_at
         self.con = pipeline.connect(temp_dir, memory_limit=CHECK_MEMORY)
@@ -372,15 +374,15 @@ class _Checker:
             con.unregister("lines")
         sqlnorm.finish(con, "norm", "bad", self.received_at)
         try:
-            norm = con.sql("SELECT * FROM norm").to_arrow_table()
+            staged = con.sql(pipeline.staged_sql("norm", self.workspace_id)).to_arrow_table()
             bad = con.sql("SELECT seq, loc, reason FROM bad ORDER BY seq").to_arrow_table()
         finally:
             con.execute("DROP VIEW norm")
             con.execute("DROP TABLE bad")
             sqlnorm.discard(con)
-        assert norm is not None  # noqa: S101 (a SELECT always yields a table)
+        assert staged is not None  # noqa: S101 (a SELECT always yields a table)
         assert bad is not None  # noqa: S101
-        return Checked(chunk, rows, norm, bad)
+        return Checked(chunk, rows, staged, bad)
 
     def close(self) -> None:
         self.con.close()
@@ -417,7 +419,7 @@ class _Import:
         con = self.con
         self.report.rows += checked.rows
         self._write_rejected(checked)
-        con.register("checked_norm", checked.norm)
+        con.register("checked_rows", checked.staged)
         checked.release()
         try:
             with transaction(self.factory) as session:
@@ -427,15 +429,14 @@ class _Import:
                     con,
                     self.workspace_id,
                     self.root,
-                    "checked_norm",
+                    "checked_rows",
                     cache=self.cache,
                     register_since=self.register_since,
                 )
-                con.unregister("checked_norm")  # the batch is materialised: free the chunk
                 pipeline.write(con, plan)
                 pipeline.commit(session, plan, cache=self.cache)
         finally:
-            con.unregister("checked_norm")
+            con.unregister("checked_rows")
         result = plan.result
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates

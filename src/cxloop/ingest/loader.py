@@ -63,7 +63,10 @@ def prepare_payloads(
     lines = [line for payload in payloads for line in spec.event_lines(payload)]
     con.register("lines", lines_table(lines))
     sqlnorm.from_events(con, "lines", "norm")
-    return pipeline.prepare(session, con, workspace_id, root)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW staged AS {pipeline.staged_sql('norm', workspace_id)}"
+    )
+    return pipeline.prepare(session, con, workspace_id, root, "staged")
 
 
 # -- the inbox -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Loading normalised events into the store, set-based: the shared tail of the loader and of
 imports.
 
-Given a DuckDB table of normalised events (:data:`sqlnorm.NORM_COLUMNS`) it
+Given a DuckDB table of staged events (:func:`staged_sql` over :data:`sqlnorm.NORM_COLUMNS`) it
 
 1. drops messages already loaded: one statement claims the batch's message keys in the
    operational store and returns the new ones;
@@ -120,20 +120,53 @@ class Plan:
     texts: list[feedback.FeedbackText] = field(default_factory=list)
 
 
+def staged_sql(source: str, workspace_id: uuid.UUID) -> str:
+    """The rows of a batch as :func:`prepare` takes them, from normalised events
+    (:data:`sqlnorm.NORM_COLUMNS`): the context fields lifted into the event store's columns,
+    the month of the file, and the keys of de-duplication and identity resolution.
+
+    Each is a function of its own row only, so an import computes them while the chunk
+    before is loading (see :mod:`cxloop.ingest.importer`).
+    """
+    ws = str(workspace_id)
+    paths = ", ".join(f"'$.{p}'" for p in _CONTEXT_PATHS.values())
+    lifted = []
+    for i, column in enumerate(_CONTEXT_PATHS, start=1):
+        if column in _PAGE_PROPERTIES:
+            prop = f"json_extract_string(properties, '$.{_PAGE_PROPERTIES[column]}')"
+            lifted.append(
+                f"CASE WHEN type = 'page' THEN coalesce({prop}, c[{i}]) ELSE c[{i}] END AS {column}"
+            )
+        else:
+            lifted.append(f"c[{i}] AS {column}")
+    return f"""
+        SELECT * EXCLUDE (c), {", ".join(lifted)},
+               strftime(timestamp, '%Y-%m') AS month,
+               CASE WHEN generated_id THEN NULL ELSE md5('{ws}:' || message_id) END AS mkey,
+               coalesce(user_id, '') || chr(31) || coalesce(anonymous_id, '') AS pair_key,
+               -- a text search, not a JSON parse: a false hit only costs the slower path
+               (type IN ('identify', 'alias') OR traits IS NOT NULL
+                OR coalesce(contains(context, '"traits"'), false)
+                OR coalesce(contains(context, '"externalIds"'), false)) AS extra
+        FROM (SELECT *, json_extract_string(context, [{paths}]) AS c FROM {source})
+        """  # noqa: S608 (the workspace id is a UUID we made; names are constants)
+
+
 def load(
     session: Session,
     con: duckdb.DuckDBPyConnection,
     workspace_id: uuid.UUID,
     root: Path,
-    norm: str = "norm",
+    staged: str = "staged",
     *,
     cache: profiles.ResolveCache | None = None,
     register_since: datetime | None = None,
 ) -> LoadResult:
-    """Load the normalised events of ``norm`` (a table or view) in ``session``'s transaction;
-    the caller commits. :func:`prepare`, :func:`write` and :func:`commit` in one go."""
+    """Load the rows of ``staged`` (a table or view of :func:`staged_sql`) in ``session``'s
+    transaction; the caller commits. :func:`prepare`, :func:`write` and :func:`commit` in
+    one go."""
     plan = prepare(
-        session, con, workspace_id, root, norm, cache=cache, register_since=register_since
+        session, con, workspace_id, root, staged, cache=cache, register_since=register_since
     )
     write(con, plan)
     commit(session, plan, cache=cache)
@@ -145,13 +178,14 @@ def prepare(
     con: duckdb.DuckDBPyConnection,
     workspace_id: uuid.UUID,
     root: Path,
-    norm: str = "norm",
+    staged: str = "staged",
     *,
     cache: profiles.ResolveCache | None = None,
     register_since: datetime | None = None,
 ) -> Plan:
-    """Decide everything about a batch, reading the operational store but writing nothing,
-    so a loader holds no write lock meanwhile (only one loader runs: the lease).
+    """Decide everything about the batch ``staged`` (rows of :func:`staged_sql`), reading
+    the operational store but writing nothing, so a loader holds no write lock meanwhile
+    (only one loader runs: the lease).
 
     With ``cache`` (bulk imports) identities are remembered across calls and profile
     statistics are left to :func:`cxloop.profiles.service.recompute_stats`.
@@ -162,28 +196,22 @@ def prepare(
     than one index insert per message.
     """
     plan = Plan(workspace_id=workspace_id, root=root, result=LoadResult())
-    ws = str(workspace_id)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE batch AS
-        SELECT *, CASE WHEN generated_id THEN NULL ELSE md5('{ws}:' || message_id) END AS mkey,
-               coalesce(user_id, '') || chr(31) || coalesce(anonymous_id, '') AS pair_key,
-               -- a text search, not a JSON parse: a false hit only costs the slower path
-               (type IN ('identify', 'alias') OR traits IS NOT NULL
-                OR coalesce(contains(context, '"traits"'), false)
-                OR coalesce(contains(context, '"externalIds"'), false)) AS extra
-        FROM {norm}
-        """  # noqa: S608 (the workspace id is a UUID we made; names are constants)
-    ).fetchall()
+    # a view: most batches lose no row, and are then never copied (see _drop_rows)
+    if _batch_is_view(con):
+        con.execute("DROP VIEW batch").fetchall()
+    else:
+        con.execute("DROP TABLE IF EXISTS batch").fetchall()
+    con.execute(f"CREATE TEMP VIEW batch AS SELECT * FROM {staged}").fetchall()  # noqa: S608
     twice = con.execute("SELECT count(mkey) - count(DISTINCT mkey) FROM batch").fetchall()[0][0]
     total = _count(con, "batch")
     if total == 0:
         return plan
     if twice:  # the same messageId twice in one batch: keep the first
-        con.execute(
-            "DELETE FROM batch WHERE mkey IS NOT NULL AND seq NOT IN "
-            "(SELECT min(seq) FROM batch WHERE mkey IS NOT NULL GROUP BY mkey)"
-        ).fetchall()
+        _drop_rows(
+            con,
+            "mkey IS NOT NULL AND seq NOT IN "
+            "(SELECT min(seq) FROM batch WHERE mkey IS NOT NULL GROUP BY mkey)",
+        )
     if register_since is not None:
         _drop_stored(session, con, workspace_id, root, register_since)
     plan.keys = _drop_loaded(session, con, register_since)
@@ -247,11 +275,12 @@ def _drop_stored(
     )
     if not files:
         return
-    con.execute(
-        "DELETE FROM batch WHERE timestamp < ? AND message_id IN (SELECT message_id "
+    _drop_rows(
+        con,
+        "timestamp < ? AND message_id IN (SELECT message_id "
         "FROM read_parquet(?) WHERE timestamp BETWEEN ? AND ?)",
         [since, files, low, high],
-    ).fetchall()
+    )
 
 
 def _drop_loaded(
@@ -270,13 +299,37 @@ def _drop_loaded(
     if not known:
         return keys
     con.register("known_keys", pa.table({"mkey": pa.array(sorted(known), pa.string())}))
-    con.execute(
-        f"DELETE FROM batch WHERE mkey IS NOT NULL{recent} "  # noqa: S608
-        "AND mkey IN (SELECT mkey FROM known_keys)",
+    _drop_rows(
+        con,
+        f"mkey IS NOT NULL{recent} AND mkey IN (SELECT mkey FROM known_keys)",  # noqa: S608
         [since] if since is not None else [],
-    ).fetchall()
+    )
     con.unregister("known_keys")
     return [k for k in keys if k not in known]
+
+
+def _drop_rows(
+    con: duckdb.DuckDBPyConnection, condition: str, params: list[Any] | None = None
+) -> None:
+    """Remove the rows of ``batch`` where ``condition`` holds. The first removal turns the
+    view of the staged rows into a table of the rows kept."""
+    if _batch_is_view(con):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _kept AS SELECT * FROM batch "  # noqa: S608
+            f"WHERE ({condition}) IS NOT TRUE",
+            params or [],
+        ).fetchall()
+        con.execute("DROP VIEW batch").fetchall()
+        con.execute("ALTER TABLE _kept RENAME TO batch").fetchall()
+    else:
+        con.execute(f"DELETE FROM batch WHERE {condition}", params or []).fetchall()  # noqa: S608
+
+
+def _batch_is_view(con: duckdb.DuckDBPyConnection) -> bool:
+    views = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'batch' AND temporary"
+    ).fetchall()
+    return bool(views[0][0])
 
 
 def known_keys(session: Session, keys: list[str]) -> set[str]:
@@ -487,38 +540,25 @@ def observe_row(row: dict[str, Any], normalise: Normaliser, rules: IdentityRules
 def _write_files(
     con: duckdb.DuckDBPyConnection, workspace_id: uuid.UUID, root: Path
 ) -> list[store.FileStats]:
-    paths = ", ".join(f"'$.{p}'" for p in _CONTEXT_PATHS.values())
-    names = list(_CONTEXT_PATHS)
-    context_columns = []
-    for i, column in enumerate(names, start=1):
-        if column in _PAGE_PROPERTIES:
-            prop = f"json_extract_string(properties, '$.{_PAGE_PROPERTIES[column]}')"
-            context_columns.append(
-                f"CASE WHEN type = 'page' THEN coalesce({prop}, c[{i}]) ELSE c[{i}] END AS {column}"
-            )
-        else:
-            context_columns.append(f"c[{i}] AS {column}")
-    fixed = [c for c in store.COLUMNS if c not in _CONTEXT_PATHS]
-    before = fixed[: fixed.index("channel") + 1]
-    after = fixed[fixed.index("channel") + 1 :]
-    select = (
-        f"SELECT {', '.join(before)}, {', '.join(context_columns)}, {', '.join(after)}, "  # noqa: S608
-        "strftime(timestamp, '%Y-%m') AS month "
-        f"FROM (SELECT *, json_extract_string(context, [{paths}]) AS c FROM resolved)"
-    )
     root.mkdir(parents=True, exist_ok=True)
-    # One COPY per month from the batch made once, not one COPY with PARTITION_BY: DuckDB's
-    # partitioned writer costs a third more for the one or two months a batch usually holds.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _month_rows AS {select}").fetchall()
+    months = [m for (m,) in con.execute("SELECT DISTINCT month FROM batch ORDER BY 1").fetchall()]
+    columns = ", ".join(store.COLUMNS)
+    source = "resolved"
+    if len(months) > 1:
+        # one COPY per month from rows joined once, not one COPY with PARTITION_BY: DuckDB's
+        # partitioned writer costs a third more for the few months a batch usually holds
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _month_rows AS SELECT {columns}, month FROM resolved"  # noqa: S608
+        ).fetchall()
+        source = "_month_rows"
     staged: list[tuple[Path, Path]] = []
     try:
-        months = con.execute("SELECT DISTINCT month FROM _month_rows ORDER BY month").fetchall()
-        for (month,) in months:
+        for month in months:
             period = date.fromisoformat(f"{month}-01")  # also proves the text is a month
             staging = root / f".load-{uuid.uuid4().hex}.parquet"
             staged.append((staging, eventstore.new_file_path(root, workspace_id, period)))
             con.execute(
-                "COPY (SELECT * EXCLUDE (month) FROM _month_rows "  # noqa: S608
+                f"COPY (SELECT {columns} FROM {source} "  # noqa: S608
                 f"WHERE month = '{period:%Y-%m}' ORDER BY profile_id, timestamp) "
                 f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
             )

@@ -248,7 +248,9 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: str) -> None:
     # DuckDB's reader turns numbers into text for VARCHAR columns; objects and arrays are
     # kept as JSON text, so they are told apart from strings by their first character.
     types = ", ".join(
-        f"json_type({_col(f)}) AS {_typ(f)}"
+        # the reader gave valid JSON: one that opens with a brace is an object, unparsed
+        f"CASE WHEN left({_col(f)}, 1) = '{{' THEN 'OBJECT' ELSE json_type({_col(f)}) END "
+        f"AS {_typ(f)}"
         if f in _OBJECT
         else (
             f"CASE WHEN {_col(f)} IS NULL THEN 'NULL' "
