@@ -372,7 +372,8 @@ def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(
     env: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [{"type": "track", "userId": f"u{i}", "event": "Seen"} for i in range(9)]
-    real = pipeline.commit
+    # it fails while the chunk's files are being written beside it
+    real = pipeline.commit_profiles
     calls: list[int] = []
 
     def failing(*args: Any, **kwargs: Any) -> None:
@@ -381,7 +382,7 @@ def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(
             raise RuntimeError("the disk is full")
         real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "commit", failing)
+    monkeypatch.setattr(pipeline, "commit_profiles", failing)
     with pytest.raises(RuntimeError, match="disk is full"):
         import_in_chunks(env, tmp_path, rows, 3)
     assert len(stored(env, tmp_path)) == 3, "the first chunk stays; the second rolled back"

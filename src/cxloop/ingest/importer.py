@@ -13,7 +13,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -414,6 +414,7 @@ class _Import:
         self.holding = False
         # one DuckDB connection for the whole import: it remembers resolved identifier pairs
         self.con = pipeline.connect(temp_dir)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-write")
 
     def load(self, checked: Checked) -> None:
         con = self.con
@@ -433,8 +434,15 @@ class _Import:
                     cache=self.cache,
                     register_since=self.register_since,
                 )
-                pipeline.write(con, plan)
-                pipeline.commit(session, plan, cache=self.cache)
+                # the files are written (DuckDB, without the GIL) while the profiles are
+                # (Python and the operational store); their commit waits for both
+                writing = self.writer.submit(pipeline.write, con, plan)
+                try:
+                    pipeline.commit_profiles(session, plan, cache=self.cache)
+                finally:
+                    wait([writing])
+                writing.result()
+                pipeline.commit_files(session, plan)
         finally:
             con.unregister("checked_rows")
         result = plan.result
@@ -479,6 +487,7 @@ class _Import:
             self.report.rejected_path = None
 
     def close(self) -> None:
+        self.writer.shutdown(wait=True)
         self.con.close()
         if self.rejected is not None:
             self.rejected.close()

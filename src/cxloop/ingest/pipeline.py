@@ -237,12 +237,25 @@ def write(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
 
 def commit(session: Session, plan: Plan, *, cache: profiles.ResolveCache | None = None) -> None:
     """Write what :func:`prepare` decided; visible when the caller's transaction commits."""
+    commit_profiles(session, plan, cache=cache)
+    commit_files(session, plan)
+
+
+def commit_profiles(
+    session: Session, plan: Plan, *, cache: profiles.ResolveCache | None = None
+) -> None:
+    """The first half of :func:`commit`: the message ids and the profiles. It does not need
+    the files, so an import runs it while :func:`write` is writing them."""
     if plan.keys:
         stored = claim_keys(session, plan.keys)
         if len(stored) != len(plan.keys):
             raise LoadConflict("message ids were loaded by someone else meanwhile")
     if plan.resolution is not None:
         profiles.apply_resolution(session, plan.workspace_id, plan.resolution, cache=cache)
+
+
+def commit_files(session: Session, plan: Plan) -> None:
+    """The second half of :func:`commit`, once :func:`write` is done: the files."""
     for stats in plan.files:
         eventstore.register(session, plan.workspace_id, plan.root, stats)
     feedback.enqueue_analyses(session, plan.workspace_id, plan.texts)
@@ -543,14 +556,9 @@ def _write_files(
     root.mkdir(parents=True, exist_ok=True)
     months = [m for (m,) in con.execute("SELECT DISTINCT month FROM batch ORDER BY 1").fetchall()]
     columns = ", ".join(store.COLUMNS)
-    source = "resolved"
-    if len(months) > 1:
-        # one COPY per month from rows joined once, not one COPY with PARTITION_BY: DuckDB's
-        # partitioned writer costs a third more for the few months a batch usually holds
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _month_rows AS SELECT {columns}, month FROM resolved"  # noqa: S608
-        ).fetchall()
-        source = "_month_rows"
+    # One COPY per month, each joining its own rows, not one COPY with PARTITION_BY and not
+    # the joined rows kept in a table first: both cost more for the one or two months a
+    # batch usually holds.
     staged: list[tuple[Path, Path]] = []
     try:
         for month in months:
@@ -558,7 +566,7 @@ def _write_files(
             staging = root / f".load-{uuid.uuid4().hex}.parquet"
             staged.append((staging, eventstore.new_file_path(root, workspace_id, period)))
             con.execute(
-                f"COPY (SELECT {columns} FROM {source} "  # noqa: S608
+                f"COPY (SELECT {columns} FROM resolved "  # noqa: S608
                 f"WHERE month = '{period:%Y-%m}' ORDER BY profile_id, timestamp) "
                 f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
             )
@@ -572,7 +580,6 @@ def _write_files(
         _fsync_dirs([*dict.fromkeys(folders), root / f"workspace={workspace_id}"])
         return written
     finally:
-        con.execute("DROP TABLE IF EXISTS _month_rows")
         for part, _ in staged:
             part.unlink(missing_ok=True)
 
