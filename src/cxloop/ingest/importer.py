@@ -349,7 +349,7 @@ class _Checker:
         self.workspace_id = workspace_id
         self.temp_dir = temp_dir
         self.received_at = received_at
-        self.con = pipeline.connect(temp_dir, memory_limit=CHECK_MEMORY)
+        self.con = pipeline.connect(temp_dir, memory_limit=CHECK_MEMORY, threads=1)
 
     def __call__(self, chunk: Chunk) -> Checked:
         con = self.con
@@ -413,7 +413,9 @@ class _Import:
         self.rejected: BinaryIO | None = None
         self.holding = False
         # one DuckDB connection for the whole import: it remembers resolved identifier pairs
-        self.con = pipeline.connect(temp_dir)
+        # one DuckDB thread per connection: the import's own threads (checking, loading,
+        # writing files) already keep the cores busy, and more only contend with them
+        self.con = pipeline.connect(temp_dir, threads=1)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-write")
 
     def load(self, checked: Checked) -> None:

@@ -84,15 +84,18 @@ class LoadResult:
             self.per_workspace[ws] = self.per_workspace.get(ws, 0) + n
 
 
-def connect(temp_dir: Path | None = None, memory_limit: str = "384MB") -> duckdb.DuckDBPyConnection:
+def connect(
+    temp_dir: Path | None = None, memory_limit: str = "384MB", threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A private DuckDB connection for one load (temp tables must not collide).
 
     Its memory is capped (DuckDB would otherwise take most of the machine's) and what does
-    not fit spills to ``temp_dir``.
+    not fit spills to ``temp_dir``. ``threads``: DuckDB's own, one per core by default.
     """
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "memory_limit": memory_limit}
-    )
+    config: dict[str, Any] = {"autoinstall_known_extensions": False, "memory_limit": memory_limit}
+    if threads is not None:
+        config["threads"] = threads
+    con = duckdb.connect(config=config)
     con.execute("SET autoload_known_extensions = false")
     con.execute("SET TimeZone = 'UTC'")
     if temp_dir is not None:
