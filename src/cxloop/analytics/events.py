@@ -73,6 +73,9 @@ SCHEMA = pa.schema(
     ]
 )
 COLUMNS = tuple(SCHEMA.names)
+# Rows per row group of an event file. Files are sorted by customer, so the row groups of a
+# large file each hold a range of customers and a timeline query reads only the one it needs.
+ROW_GROUP_ROWS = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ def write_file(table: pa.Table, path: Path) -> FileStats:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = table.sort_by([("profile_id", "ascending"), ("timestamp", "ascending")])
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True)
+    pq.write_table(
+        table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True
+    )
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     tmp.replace(path)

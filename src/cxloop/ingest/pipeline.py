@@ -234,7 +234,7 @@ def prepare(
 def write(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     """Write the batch's event files (invisible until :func:`commit` registers them)."""
     if plan.resolution is not None:
-        plan.files = _write_files(con, plan.workspace_id, plan.root)
+        plan.files = _write_files(con, plan.workspace_id, plan.root, plan.result.loaded)
         plan.result.files = len(plan.files)
 
 
@@ -554,7 +554,7 @@ def observe_row(row: dict[str, Any], normalise: Normaliser, rules: IdentityRules
 
 
 def _write_files(
-    con: duckdb.DuckDBPyConnection, workspace_id: uuid.UUID, root: Path
+    con: duckdb.DuckDBPyConnection, workspace_id: uuid.UUID, root: Path, rows: int
 ) -> list[store.FileStats]:
     root.mkdir(parents=True, exist_ok=True)
     months = [m for (m,) in con.execute("SELECT DISTINCT month FROM batch ORDER BY 1").fetchall()]
@@ -562,6 +562,10 @@ def _write_files(
     # One COPY per month, each joining its own rows, not one COPY with PARTITION_BY and not
     # the joined rows kept in a table first: both cost more for the one or two months a
     # batch usually holds.
+    # Sorted by customer only when the file gets several row groups: a file of one row group
+    # is read whole by any query, sorted or not, and the sort was a third of the write.
+    # (Compaction writes the merged files of a month sorted.)
+    order = " ORDER BY profile_id, timestamp" if rows > store.ROW_GROUP_ROWS else ""
     staged: list[tuple[Path, Path]] = []
     try:
         for month in months:
@@ -570,8 +574,8 @@ def _write_files(
             staged.append((staging, eventstore.new_file_path(root, workspace_id, period)))
             con.execute(
                 f"COPY (SELECT {columns} FROM resolved "  # noqa: S608
-                f"WHERE month = '{period:%Y-%m}' ORDER BY profile_id, timestamp) "
-                f"TO '{staging}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
+                f"WHERE month = '{period:%Y-%m}'{order}) TO '{staging}' "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {store.ROW_GROUP_ROWS})"
             )
         written: list[store.FileStats] = []
         for part, target in staged:
