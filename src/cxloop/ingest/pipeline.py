@@ -32,33 +32,12 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import events as store
 from cxloop.core.time import utcnow
 from cxloop.eventstore import service as eventstore
-from cxloop.ingest import feedback
+from cxloop.ingest import feedback, sqlnorm
 from cxloop.ingest.spec import from_micros
 from cxloop.profiles import service as profiles
 from cxloop.profiles.resolver import Ident, Observation
 from cxloop.profiles.rules import TRAIT_IDENTIFIERS, IdentityRules, Normaliser, kind_of_external
 
-_CONTEXT_PATHS = {
-    "ip": "ip",
-    "library_name": "library.name",
-    "library_version": "library.version",
-    "user_agent": "userAgent",
-    "locale": "locale",
-    "timezone": "timezone",
-    "campaign_source": "campaign.source",
-    "campaign_medium": "campaign.medium",
-    "campaign_name": "campaign.name",
-    "campaign_term": "campaign.term",
-    "campaign_content": "campaign.content",
-    "device_type": "device.type",
-    "device_id": "device.id",
-    "os_name": "os.name",
-    "app_version": "app.version",
-    "page_url": "page.url",
-    "page_path": "page.path",
-    "page_referrer": "page.referrer",
-    "page_title": "page.title",
-}
 _PAGE_PROPERTIES = {
     "page_url": "url",
     "page_path": "path",
@@ -132,18 +111,18 @@ def staged_sql(source: str, workspace_id: uuid.UUID) -> str:
     before is loading (see :mod:`cxloop.ingest.importer`).
     """
     ws = str(workspace_id)
-    paths = ", ".join(f"'$.{p}'" for p in _CONTEXT_PATHS.values())
     lifted = []
-    for i, column in enumerate(_CONTEXT_PATHS, start=1):
+    for i, column in enumerate(sqlnorm.CONTEXT_PATHS, start=1):
+        c = f"context_fields[{i}]"
         if column in _PAGE_PROPERTIES:
             prop = f"json_extract_string(properties, '$.{_PAGE_PROPERTIES[column]}')"
             lifted.append(
-                f"CASE WHEN type = 'page' THEN coalesce({prop}, c[{i}]) ELSE c[{i}] END AS {column}"
+                f"CASE WHEN type = 'page' THEN coalesce({prop}, {c}) ELSE {c} END AS {column}"
             )
         else:
-            lifted.append(f"c[{i}] AS {column}")
+            lifted.append(f"{c} AS {column}")
     return f"""
-        SELECT * EXCLUDE (c), {", ".join(lifted)},
+        SELECT * EXCLUDE (context_fields), {", ".join(lifted)},
                strftime(timestamp, '%Y-%m') AS month,
                CASE WHEN generated_id THEN NULL ELSE md5('{ws}:' || message_id) END AS mkey,
                coalesce(user_id, '') || chr(31) || coalesce(anonymous_id, '') AS pair_key,
@@ -151,7 +130,7 @@ def staged_sql(source: str, workspace_id: uuid.UUID) -> str:
                (type IN ('identify', 'alias') OR traits IS NOT NULL
                 OR coalesce(contains(context, '"traits"'), false)
                 OR coalesce(contains(context, '"externalIds"'), false)) AS extra
-        FROM (SELECT *, json_extract_string(context, [{paths}]) AS c FROM {source})
+        FROM {source}
         """  # noqa: S608 (the workspace id is a UUID we made; names are constants)
 
 

@@ -34,12 +34,37 @@ NORM_COLUMNS = (
     "properties",
     "traits",
     "context",
+    "context_fields",  # the values of CONTEXT_PATHS, in order: the context parsed once
 )
+# context fields the event store keeps in columns of their own (column: path in the context)
+CONTEXT_PATHS = {
+    "ip": "ip",
+    "library_name": "library.name",
+    "library_version": "library.version",
+    "user_agent": "userAgent",
+    "locale": "locale",
+    "timezone": "timezone",
+    "campaign_source": "campaign.source",
+    "campaign_medium": "campaign.medium",
+    "campaign_name": "campaign.name",
+    "campaign_term": "campaign.term",
+    "campaign_content": "campaign.content",
+    "device_type": "device.type",
+    "device_id": "device.id",
+    "os_name": "os.name",
+    "app_version": "app.version",
+    "page_url": "page.url",
+    "page_path": "page.path",
+    "page_referrer": "page.referrer",
+    "page_title": "page.title",
+}
+_CONTEXT_JSON_PATHS = ", ".join(f"'$.{p}'" for p in CONTEXT_PATHS.values())
 
 # -- the inbox: events the API already normalised (spec.Event as JSON objects) --------------
 
-# the fields of spec.Event carry the same names as the normalised columns (bar ``seq``)
-_EVENT_FIELDS = NORM_COLUMNS[1:]
+# the fields of spec.Event carry the same names as the normalised columns (bar ``seq`` and
+# ``context_fields``)
+_EVENT_FIELDS = NORM_COLUMNS[1:-1]
 
 
 def from_events(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
@@ -63,7 +88,8 @@ def from_events(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
                {ts("original_timestamp")} AS original_timestamp, {ts("sent_at")} AS sent_at,
                coalesce({v["channel"]}, 'server') AS channel,
                {v["properties"]} AS properties, {v["traits"]} AS traits,
-               {v["context"]} AS context
+               {v["context"]} AS context,
+               json_extract_string({v["context"]}, [{_CONTEXT_JSON_PATHS}]) AS context_fields
         FROM (SELECT seq, json_extract_string(line, [{paths}]) AS v FROM {source})
         """  # noqa: S608 (names are this module's constants)
     )
@@ -193,6 +219,12 @@ def _checks() -> list[tuple[str, str, str]]:
             (f"{only_if}{raw} IS NOT NULL AND {parsed} IS NULL", _sql_text(field), reason)
         )
     return checks
+
+
+def _cap(text: str, chars: int) -> str:
+    """``left(text, chars)``, without counting the characters of a text whose bytes already
+    fit (most of them: counting is most of what left() costs)."""
+    return f"CASE WHEN strlen({text}) <= {chars} THEN {text} ELSE left({text}, {chars}) END"
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -346,21 +378,23 @@ def finish(
         """,  # noqa: S608
     )
     receipt = "rt" if historical else f"CAST({_sql_text(received_at)} AS TIMESTAMPTZ)"
-    channel = "json_extract_string(f_context, '$.channel')"
+    # the context is parsed once: its channel, then the fields of CONTEXT_PATHS
+    n = len(CONTEXT_PATHS)
+    channel = "cx[1]"
     # Segment's top-level channel names the library kind; its 'server' says nothing
     top_channel = "nullif(lower(trim(f_channel)), 'server')"
-    library = "json_extract_string(f_context, '$.library.name')"
+    library = f"cx[{2 + list(CONTEXT_PATHS).index('library_name')}]"
     _run(
         con,
         f"""
         CREATE OR REPLACE TEMP VIEW {target} AS
         SELECT seq,
-               CASE WHEN mid IS NULL THEN 'imp-' || {content} ELSE left(mid, 200) END
+               CASE WHEN mid IS NULL THEN 'imp-' || {content} ELSE {_cap("mid", 200)} END
                    AS message_id,
                false AS generated_id,
                kind AS type,
-               left(ev, 200) AS event,
-               left(nullif(f_name, ''), 200) AS name,
+               {_cap("ev", 200)} AS event,
+               {_cap("nullif(f_name, '')", 200)} AS name,
                uid AS user_id, aid AS anonymous_id, pid AS previous_id, gid AS group_id,
                CASE WHEN o IS NULL THEN coalesce(r, loaded_at) WHEN st IS NULL OR r IS NULL THEN o
                     ELSE r - (st - o) END AS timestamp,
@@ -374,14 +408,19 @@ def finish(
                CASE WHEN kind = 'identify' AND nullif(CAST(f_traits AS VARCHAR), '{{}}') IS NULL
                     THEN nullif(json_extract_string(f_context, '$.traits'), '{{}}')
                     ELSE nullif(CAST(f_traits AS VARCHAR), '{{}}') END AS traits,
-               nullif(CAST(f_context AS VARCHAR), '{{}}') AS context
+               nullif(CAST(f_context AS VARCHAR), '{{}}') AS context,
+               list_slice(cx, 2, {n + 1}) AS context_fields
         FROM (
             SELECT *, nullif(trim(f_messageid), '') AS mid, coalesce(ot, ts) AS o,
                    {receipt} AS r,
                    CAST({_sql_text(received_at)} AS TIMESTAMPTZ) AS loaded_at,
                    nullif(lower(trim(coalesce({channel}, {top_channel}))), '') AS explicit,
                    lower(coalesce({library}, '')) AS lib
-            FROM _checked WHERE bad IS NULL
+            FROM (
+                SELECT *, json_extract_string(f_context, ['$.channel', {_CONTEXT_JSON_PATHS}])
+                          AS cx
+                FROM _checked WHERE bad IS NULL
+            )
         )
         """,  # noqa: S608
     )
