@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+import duckdb
 import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,8 +53,8 @@ TOP_FIELDS = {
 NESTED = ("properties", "traits", "context")
 
 _json = msgspec.json.Encoder()
-# DuckDB memory of the connection that checks the next chunk beside the load
-CHECK_MEMORY = "192MB"
+# DuckDB memory of an import: the chunk loading, the one checked beside it and a file's write
+IMPORT_MEMORY = "576MB"
 
 
 @dataclass
@@ -279,7 +280,7 @@ def run(
     statistics are computed once at the end from the event store.
     """
     job = _Import(factory, workspace_id, root, rejected_path, temp_dir, register_days)
-    checker = _Checker(workspace_id, temp_dir, job.received_at)
+    checker = _Checker(job.con, workspace_id, temp_dir, job.received_at)
     # the next chunk is parsed and checked (DuckDB, without the GIL) while this one loads
     # (identity resolution and the operational store: mostly Python on one core)
     pool = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-check")
@@ -330,26 +331,33 @@ class Checked:
 
     chunk: Chunk
     rows: int  # rows read (blank lines are none)
-    staged: pa.Table  # the valid messages as pipeline.staged_sql gives them
+    staged: str  # a DuckDB table of the valid messages as pipeline.staged_sql gives them
     bad: pa.Table  # seq, loc, reason; seq is the row's index in the chunk plus one
 
     def release(self) -> None:
-        """Let go of the data once the load holds what it needs: two chunks are in memory
-        at once (one loading, one checked ahead), and a big import must stay small."""
-        self.staged = self.staged.schema.empty_table()
+        """Let go of the chunk's text once its rejected rows are written: two chunks are in
+        memory at once (one loading, one checked ahead), and a big import must stay small."""
         self.bad = self.bad.schema.empty_table()
         self.chunk = Chunk(b"", 0, self.chunk.first_line)
 
 
 class _Checker:
-    """Parses, checks and stages chunks on a DuckDB connection of its own (one thread at a
-    time)."""
+    """Parses, checks and stages chunks (one thread at a time) on a connection of its own to
+    the import's DuckDB database: the staged rows stay in a table there for the load, not
+    copied out and in again."""
 
-    def __init__(self, workspace_id: uuid.UUID, temp_dir: Path, received_at: str) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        workspace_id: uuid.UUID,
+        temp_dir: Path,
+        received_at: str,
+    ) -> None:
         self.workspace_id = workspace_id
         self.temp_dir = temp_dir
         self.received_at = received_at
-        self.con = pipeline.connect(temp_dir, memory_limit=CHECK_MEMORY, threads=1)
+        self.con = con.cursor()  # its own temporary tables, the same database
+        self.made = 0
 
     def __call__(self, chunk: Chunk) -> Checked:
         con = self.con
@@ -373,15 +381,18 @@ class _Checker:
             rows = sqlnorm.check(con)
             con.unregister("lines")
         sqlnorm.finish(con, "norm", "bad", self.received_at)
+        self.made += 1
+        staged = f"staged_{self.made}"  # not temporary: the loading connection reads it
         try:
-            staged = con.sql(pipeline.staged_sql("norm", self.workspace_id)).to_arrow_table()
+            con.execute(
+                f"CREATE TABLE {staged} AS {pipeline.staged_sql('norm', self.workspace_id)}"
+            ).fetchall()
             bad = con.sql("SELECT seq, loc, reason FROM bad ORDER BY seq").to_arrow_table()
         finally:
             con.execute("DROP VIEW norm")
             con.execute("DROP TABLE bad")
             sqlnorm.discard(con)
-        assert staged is not None  # noqa: S101 (a SELECT always yields a table)
-        assert bad is not None  # noqa: S101
+        assert bad is not None  # noqa: S101 (a SELECT always yields a table)
         return Checked(chunk, rows, staged, bad)
 
     def close(self) -> None:
@@ -413,16 +424,15 @@ class _Import:
         self.rejected: BinaryIO | None = None
         self.holding = False
         # one DuckDB connection for the whole import: it remembers resolved identifier pairs
-        # one DuckDB thread per connection: the import's own threads (checking, loading,
-        # writing files) already keep the cores busy, and more only contend with them
-        self.con = pipeline.connect(temp_dir, threads=1)
+        # one DuckDB thread: the import's own threads (checking, loading, writing files)
+        # already keep the cores busy, and more only contend with them
+        self.con = pipeline.connect(temp_dir, memory_limit=IMPORT_MEMORY, threads=1)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-write")
 
     def load(self, checked: Checked) -> None:
         con = self.con
         self.report.rows += checked.rows
         self._write_rejected(checked)
-        con.register("checked_rows", checked.staged)
         checked.release()
         try:
             with transaction(self.factory) as session:
@@ -432,7 +442,7 @@ class _Import:
                     con,
                     self.workspace_id,
                     self.root,
-                    "checked_rows",
+                    checked.staged,
                     cache=self.cache,
                     register_since=self.register_since,
                 )
@@ -446,7 +456,7 @@ class _Import:
                 writing.result()
                 pipeline.commit_files(session, plan)
         finally:
-            con.unregister("checked_rows")
+            con.execute(f"DROP TABLE {checked.staged}").fetchall()
         result = plan.result
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates
