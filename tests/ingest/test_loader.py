@@ -13,6 +13,7 @@ from cxloop.core.time import set_clock, utcnow
 from cxloop.eventstore import service as eventstore
 from cxloop.models import EventFile, InboxBatch, Profile
 from cxloop.profiles import service as profiles
+from cxloop.profiles import stats as profile_stats
 from tests.fixtures.ingest import Live
 
 
@@ -67,7 +68,7 @@ def test_profile_statistics_match_a_recount_from_the_files(live: Live) -> None:
             p.id: (p.event_count, p.channels, p.counters, p.first_seen_at, p.last_seen_at)
             for p in session.scalars(select(Profile))
         }
-        profiles.recompute_stats(session, live.workspace_id, live.root)
+        profile_stats.recompute_stats(session, live.workspace_id, live.root)
     with transaction(live.factory) as session:
         after = {
             p.id: (p.event_count, p.channels, p.counters, p.first_seen_at, p.last_seen_at)

@@ -217,6 +217,19 @@ def iter_query(
     batch_rows: int = 20_000,
 ) -> Iterator[dict[str, Any]]:
     """:func:`query`, a batch of rows at a time: for results too large to hold at once."""
+    for batch in iter_batches(files, merge_map, sql, params, batch_rows):
+        yield from batch.to_pylist()
+
+
+def iter_batches(
+    files: Sequence[str | Path],
+    merge_map: Mapping[str, str],
+    sql: str,
+    params: Sequence[Any] = (),
+    batch_rows: int = 20_000,
+    tables: Mapping[str, pa.Table] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """:func:`iter_query` as Arrow batches; ``tables`` are named for ``sql`` to read."""
     source, source_params = _source(files)
     mapping = pa.table(
         {
@@ -232,9 +245,9 @@ def iter_query(
     try:
         con.register("merge_map", mapping)
         con.register("empty_events", SCHEMA.empty_table())
-        reader = con.sql(full, params=[*source_params, *params]).to_arrow_reader(batch_rows)
-        for batch in reader:
-            yield from batch.to_pylist()
+        for name, table in (tables or {}).items():
+            con.register(name, table)
+        yield from con.sql(full, params=[*source_params, *params]).to_arrow_reader(batch_rows)
     finally:
         con.close()
 
@@ -242,25 +255,6 @@ def iter_query(
 def count_customers(files: Sequence[str | Path], merge_map: Mapping[str, str]) -> int:
     rows = query(files, merge_map, "SELECT count(DISTINCT customer_id) AS n FROM events")
     return int(rows[0]["n"])
-
-
-def customer_stats(
-    files: Sequence[str | Path], merge_map: Mapping[str, str]
-) -> Iterator[dict[str, Any]]:
-    """Per customer: events, first and last seen (microseconds since the epoch) and the
-    counts by type and by channel (JSON objects as text).
-
-    Plain numbers and text, because turning Arrow maps and zone-aware times into Python
-    objects cost more than the query itself (for hundreds of thousands of customers)."""
-    return iter_query(
-        files,
-        merge_map,
-        "SELECT customer_id, count(*) AS events, epoch_us(min(timestamp)) AS first_seen_us, "
-        "epoch_us(max(timestamp)) AS last_seen_us, "
-        "CAST(CAST(histogram(type) AS JSON) AS VARCHAR) AS types, "
-        "CAST(CAST(histogram(channel) AS JSON) AS VARCHAR) AS channels "
-        "FROM events GROUP BY customer_id",
-    )
 
 
 @dataclass(frozen=True)

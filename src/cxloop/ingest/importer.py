@@ -31,6 +31,7 @@ from cxloop.core.time import utcnow
 from cxloop.ingest import loader, pipeline, spec, sqlnorm
 from cxloop.jobs import lease
 from cxloop.profiles import service as profiles
+from cxloop.profiles import stats as profile_stats
 
 Format = Literal["jsonl", "csv", "parquet"]
 # what an import does once every row is read: load the chunk in hand, then recount profiles
@@ -491,7 +492,9 @@ class _Import:
     def finish(self) -> None:
         with transaction(self.factory) as session:
             if self.cache.touched:
-                profiles.recompute_stats(session, self.workspace_id, self.root, self.cache.touched)
+                profile_stats.recompute_stats(
+                    session, self.workspace_id, self.root, self.cache.touched
+                )
             if self.holding:
                 lease.release(session, loader.LEASE_NAME, self.holder)
                 self.holding = False

@@ -170,7 +170,7 @@ def prepare(
     (only one loader runs: the lease).
 
     With ``cache`` (bulk imports) identities are remembered across calls and profile
-    statistics are left to :func:`cxloop.profiles.service.recompute_stats`.
+    statistics are left to :func:`cxloop.profiles.stats.recompute_stats`.
 
     With ``register_since`` (bulk imports) only messages from that time on go through the
     message-id register (the API's de-duplication window); older ones are checked against

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +97,8 @@ MAX_CACHED_PROFILES = 50_000
 class ResolveCache:
     """Identity state kept across the batches of one bulk import (which holds the loader
     lease throughout, so nothing else changes identities meanwhile). Profile statistics are
-    not tracked batch by batch then; :func:`recompute_stats` sets them once at the end."""
+    not tracked batch by batch then; :func:`cxloop.profiles.stats.recompute_stats` sets them
+    once at the end."""
 
     owners: dict[Ident, uuid.UUID] = field(default_factory=dict)
     profiles: dict[uuid.UUID, ProfileState] = field(default_factory=dict)
@@ -555,39 +556,3 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(moment), message_id
     except (ValueError, UnicodeDecodeError):
         raise errors.BadLookup("cursor: not a cursor this API gave out") from None
-
-
-def recompute_stats(
-    session: Session, workspace_id: uuid.UUID, root: Path, only: set[uuid.UUID] | None = None
-) -> int:
-    """Set every customer's counts, channels and first/last seen from the event store.
-
-    The event files are the truth; this repairs profiles after a bulk import (which skips
-    per-batch statistics) or anything else. ``only`` limits it to these profiles (a merged
-    id stands for the customer it became). Returns how many profiles were written.
-    """
-    files = current_files(session, workspace_id, root)
-    mapping = merge_map(session, workspace_id)
-    wanted = None if only is None else {mapping.get(str(p), str(p)) for p in only}
-    now = utcnow()
-    written = 0
-
-    def rows() -> Iterator[dict[str, Any]]:
-        nonlocal written
-        for stat in store.customer_stats(files, mapping):
-            if wanted is not None and stat["customer_id"] not in wanted:
-                continue
-            written += 1
-            yield {
-                "id": uuid.UUID(stat["customer_id"]),
-                "event_count": stat["events"],
-                "first_seen_at": _dt(stat["first_seen_us"]),
-                "last_seen_at": _dt(stat["last_seen_us"]),
-                "counters": orjson.loads(stat["types"]),
-                "channels": orjson.loads(stat["channels"]),
-                "updated_at": now,
-            }
-
-    # ids come from this workspace's own files and merge map
-    bulk_write(session, _PROFILE, rows(), key="id")
-    return written
