@@ -316,7 +316,12 @@ def check(con: duckdb.DuckDBPyConnection) -> int:
         f"WHEN {cond} THEN struct_pack(loc := {loc}, reason := {reason})"
         for cond, loc, reason in _checks()
     )
-    checked = f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, CASE {verdict} END AS bad"
+    # the types only serve the verdict: not kept (nor their statistics computed)
+    types = ", ".join(_typ(f) for f in _RAW_FIELDS)
+    checked = (
+        f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT * EXCLUDE ({types}, ok, is_object), "
+        f"CASE {verdict} END AS bad"
+    )
     _run(con, checked + " FROM _parsed")
     _run(con, "DROP VIEW _parsed")
     return int(con.execute("SELECT count(*) FROM _checked").fetchall()[0][0])
