@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -54,8 +55,12 @@ TOP_FIELDS = {
 NESTED = ("properties", "traits", "context")
 
 _json = msgspec.json.Encoder()
-# DuckDB memory of an import: the chunk loading, the one checked beside it and a file's write
+# DuckDB memory of an import: the chunk loading, those checked beside it and a file's write
 IMPORT_MEMORY = "576MB"
+# Chunks checked ahead of the one loading. The first chunks create most profiles and load
+# slowly; later ones load faster than they are checked: with two ahead, the check keeps busy
+# through the first ones. Each is a chunk more in memory.
+CHECK_AHEAD = 2
 
 
 @dataclass
@@ -282,19 +287,17 @@ def run(
     """
     job = _Import(factory, workspace_id, root, rejected_path, temp_dir, register_days)
     checker = _Checker(job.con, workspace_id, temp_dir, job.received_at)
-    # the next chunk is parsed and checked (DuckDB, without the GIL) while this one loads
+    # the next chunks are parsed and checked (DuckDB, without the GIL) while this one loads
     # (identity resolution and the operational store: mostly Python on one core)
     pool = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-check")
-    ahead: Future[Checked] | None = None
+    ahead: deque[Future[Checked]] = deque()
     pending: list[Chunk] = []
     waiting = 0
 
     def hand_over(chunk: Chunk) -> None:
-        nonlocal ahead
-        checking = pool.submit(checker, chunk)
-        if ahead is not None:
-            job.load(ahead.result())
-        ahead = checking
+        ahead.append(pool.submit(checker, chunk))
+        if len(ahead) > CHECK_AHEAD:
+            job.load(ahead.popleft().result())
 
     try:
         for chunk in chunks:
@@ -309,17 +312,16 @@ def run(
             hand_over(join(pending))
         if stage is not None:
             stage("last chunk")
-        if ahead is not None:
-            job.load(ahead.result())
-            ahead = None
+        while ahead:
+            job.load(ahead.popleft().result())
         if stage is not None:
             stage("statistics")
         job.finish()
         if progress is not None:
             progress(job.report.rows)
     finally:
-        if ahead is not None:
-            ahead.cancel()
+        for future in ahead:
+            future.cancel()
         pool.shutdown(wait=True)
         checker.close()
         job.close()
@@ -336,8 +338,9 @@ class Checked:
     bad: pa.Table  # seq, loc, reason; seq is the row's index in the chunk plus one
 
     def release(self) -> None:
-        """Let go of the chunk's text once its rejected rows are written: two chunks are in
-        memory at once (one loading, one checked ahead), and a big import must stay small."""
+        """Let go of the chunk's text once its rejected rows are written: several chunks are
+        in memory at once (one loading, others checked ahead), and a big import must stay
+        small."""
         self.bad = self.bad.schema.empty_table()
         self.chunk = Chunk(b"", 0, self.chunk.first_line)
 
