@@ -259,7 +259,7 @@ def _sqlite_time(value: datetime | None) -> str | None:
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a UTC column")
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
 
 
 def _json_text(value: Any) -> str | None:
