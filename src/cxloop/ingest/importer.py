@@ -460,7 +460,8 @@ class _Import:
                 writing.result()
                 pipeline.commit_files(session, plan)
         finally:
-            con.execute(f"DROP TABLE {checked.staged}").fetchall()
+            con.execute(f"DROP TABLE IF EXISTS {checked.staged}").fetchall()  # not yet taken
+            pipeline.release(con)
         result = plan.result
         self.report.loaded += result.loaded
         self.report.duplicates += result.duplicates

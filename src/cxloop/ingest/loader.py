@@ -63,9 +63,8 @@ def prepare_payloads(
     lines = [line for payload in payloads for line in spec.event_lines(payload)]
     con.register("lines", lines_table(lines))
     sqlnorm.from_events(con, "lines", "norm")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW staged AS {pipeline.staged_sql('norm', workspace_id)}"
-    )
+    # a table: every step of the load reads the batch, and a view would parse it each time
+    con.execute(f"CREATE TEMP TABLE staged AS {pipeline.staged_sql('norm', workspace_id)}")
     return pipeline.prepare(session, con, workspace_id, root, "staged")
 
 

@@ -134,27 +134,6 @@ def staged_sql(source: str, workspace_id: uuid.UUID) -> str:
         """  # noqa: S608 (the workspace id is a UUID we made; names are constants)
 
 
-def load(
-    session: Session,
-    con: duckdb.DuckDBPyConnection,
-    workspace_id: uuid.UUID,
-    root: Path,
-    staged: str = "staged",
-    *,
-    cache: profiles.ResolveCache | None = None,
-    register_since: datetime | None = None,
-) -> LoadResult:
-    """Load the rows of ``staged`` (a table or view of :func:`staged_sql`) in ``session``'s
-    transaction; the caller commits. :func:`prepare`, :func:`write` and :func:`commit` in
-    one go."""
-    plan = prepare(
-        session, con, workspace_id, root, staged, cache=cache, register_since=register_since
-    )
-    write(con, plan)
-    commit(session, plan, cache=cache)
-    return plan.result
-
-
 def prepare(
     session: Session,
     con: duckdb.DuckDBPyConnection,
@@ -165,9 +144,10 @@ def prepare(
     cache: profiles.ResolveCache | None = None,
     register_since: datetime | None = None,
 ) -> Plan:
-    """Decide everything about the batch ``staged`` (rows of :func:`staged_sql`), reading
-    the operational store but writing nothing, so a loader holds no write lock meanwhile
-    (only one loader runs: the lease).
+    """Decide everything about the batch ``staged`` (a table of :func:`staged_sql` rows),
+    reading the operational store but writing nothing, so a loader holds no write lock
+    meanwhile (only one loader runs: the lease). The table becomes the batch (``batch``,
+    until :func:`release`): rows found already loaded are deleted from it, not copied.
 
     With ``cache`` (bulk imports) identities are remembered across calls and profile
     statistics are left to :func:`cxloop.profiles.stats.recompute_stats`.
@@ -178,22 +158,17 @@ def prepare(
     than one index insert per message.
     """
     plan = Plan(workspace_id=workspace_id, root=root, result=LoadResult())
-    # a view: most batches lose no row, and are then never copied (see _drop_rows)
-    if _batch_is_view(con):
-        con.execute("DROP VIEW batch").fetchall()
-    else:
-        con.execute("DROP TABLE IF EXISTS batch").fetchall()
-    con.execute(f"CREATE TEMP VIEW batch AS SELECT * FROM {staged}").fetchall()  # noqa: S608
+    release(con)
+    con.execute(f"ALTER TABLE {staged} RENAME TO batch").fetchall()
     twice = con.execute("SELECT count(mkey) - count(DISTINCT mkey) FROM batch").fetchall()[0][0]
     total = _count(con, "batch")
     if total == 0:
         return plan
     if twice:  # the same messageId twice in one batch: keep the first
-        _drop_rows(
-            con,
-            "mkey IS NOT NULL AND seq NOT IN "
-            "(SELECT min(seq) FROM batch WHERE mkey IS NOT NULL GROUP BY mkey)",
-        )
+        con.execute(
+            "DELETE FROM batch WHERE mkey IS NOT NULL AND seq NOT IN "
+            "(SELECT min(seq) FROM batch WHERE mkey IS NOT NULL GROUP BY mkey)"
+        ).fetchall()
     if register_since is not None:
         _drop_stored(session, con, workspace_id, root, register_since)
     plan.keys = _drop_loaded(session, con, register_since)
@@ -208,6 +183,11 @@ def prepare(
     plan.result.loaded = loaded
     plan.result.per_workspace[workspace_id] = loaded
     return plan
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Let go of the last batch's rows (its load is over)."""
+    con.execute("DROP TABLE IF EXISTS batch").fetchall()
 
 
 def write(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
@@ -270,12 +250,11 @@ def _drop_stored(
     )
     if not files:
         return
-    _drop_rows(
-        con,
-        "timestamp < ? AND message_id IN (SELECT message_id "
+    con.execute(
+        "DELETE FROM batch WHERE timestamp < ? AND message_id IN (SELECT message_id "
         "FROM read_parquet(?) WHERE timestamp BETWEEN ? AND ?)",
         [since, files, low, high],
-    )
+    ).fetchall()
 
 
 def _drop_loaded(
@@ -294,37 +273,13 @@ def _drop_loaded(
     if not known:
         return keys
     con.register("known_keys", pa.table({"mkey": pa.array(sorted(known), pa.string())}))
-    _drop_rows(
-        con,
-        f"mkey IS NOT NULL{recent} AND mkey IN (SELECT mkey FROM known_keys)",  # noqa: S608
+    con.execute(
+        f"DELETE FROM batch WHERE mkey IS NOT NULL{recent} "  # noqa: S608
+        "AND mkey IN (SELECT mkey FROM known_keys)",
         [since] if since is not None else [],
-    )
+    ).fetchall()
     con.unregister("known_keys")
     return [k for k in keys if k not in known]
-
-
-def _drop_rows(
-    con: duckdb.DuckDBPyConnection, condition: str, params: list[Any] | None = None
-) -> None:
-    """Remove the rows of ``batch`` where ``condition`` holds. The first removal turns the
-    view of the staged rows into a table of the rows kept."""
-    if _batch_is_view(con):
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _kept AS SELECT * FROM batch "  # noqa: S608
-            f"WHERE ({condition}) IS NOT TRUE",
-            params or [],
-        ).fetchall()
-        con.execute("DROP VIEW batch").fetchall()
-        con.execute("ALTER TABLE _kept RENAME TO batch").fetchall()
-    else:
-        con.execute(f"DELETE FROM batch WHERE {condition}", params or []).fetchall()  # noqa: S608
-
-
-def _batch_is_view(con: duckdb.DuckDBPyConnection) -> bool:
-    views = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'batch' AND temporary"
-    ).fetchall()
-    return bool(views[0][0])
 
 
 def known_keys(session: Session, keys: list[str]) -> set[str]:

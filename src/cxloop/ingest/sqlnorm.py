@@ -2,7 +2,7 @@
 
 The API validates each message in Python as it arrives (it must answer per message). Bulk
 paths cannot afford Python per event, so the same rules are written here once more as SQL
-over a table of JSON lines; ``tests/ingest/test_sqlnorm.py`` feeds the same messages through
+over a table of JSON lines; ``tests/ingest/test_import.py`` feeds the same messages through
 both and requires the same result.
 
 Both functions turn ``lines(seq BIGINT, line VARCHAR)`` into the *normalised* relation that
