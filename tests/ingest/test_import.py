@@ -286,6 +286,10 @@ def test_the_inbox_events_carry_every_normalised_column() -> None:
     assert set(spec.Event.__struct_fields__) == set(sqlnorm.NORM_COLUMNS) - derived
 
 
+def test_every_context_field_lifted_is_a_column_of_the_event_store() -> None:
+    assert tuple(sqlnorm.CONTEXT_PATHS) == store.CONTEXT_COLUMNS
+
+
 def test_a_large_import_forgets_its_cache_between_chunks_and_still_merges(
     env: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
