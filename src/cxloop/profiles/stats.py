@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import events as store
+from cxloop.core.db import UTCDateTime
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
 from cxloop.profiles.service import merge_map
@@ -71,10 +71,9 @@ def recompute_stats(
         "CAST(histogram(type) AS JSON), CAST(histogram(channel) AS JSON)) AS VARCHAR) AS row "
         f"FROM events {where}GROUP BY customer_id"
     )
-    now: Any = utcnow()
-    if dialect == "sqlite":  # a parameter of a plain statement: the text the column holds
-        now = now.replace(tzinfo=None).isoformat(" ", "microseconds")
-    statement = text(_UPDATES[dialect])
+    # the time goes through the column's own type: the text SQLite keeps, a timestamp elsewhere
+    statement = text(_UPDATES[dialect]).bindparams(bindparam("now", type_=UTCDateTime()))
+    now = utcnow()
     written = 0
     for batch in store.iter_batches(files, mapping, sql, batch_rows=20_000, tables=tables):
         rows = batch.column(0).to_pylist()
