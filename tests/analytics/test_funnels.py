@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import random
+import statistics
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -201,3 +204,67 @@ def test_the_sql_translates_for_spark() -> None:
     assert "GET_JSON_OBJECT" in text
     assert "MIN_BY" in text
     assert "PERCENTILE_APPROX" not in text
+    # the list functions Spark names otherwise, or counts from 0
+    assert "AGGREGATE(" in text
+    assert "ELEMENT_AT(" in text
+    assert "(i_0 + 1)" in text
+    assert "LIST_" not in text
+
+
+def _reference(
+    events: Sequence[tuple[str, str, datetime]],
+    steps: Sequence[str],
+    low: datetime,
+    high: datetime,
+    window: timedelta,
+) -> tuple[list[int], list[list[float]]]:
+    """Every chain of every customer, enumerated: how many reach each step, and in how long.
+
+    A step-k event ends a chain when a chain of steps 1..k-1 ends strictly before it and
+    started at most ``window`` before it; its time to convert runs from the latest such
+    start. Each customer's time is that of their first step-k event ending a chain."""
+    reached = [0] * len(steps)
+    times: list[list[float]] = [[] for _ in steps]
+    for who in sorted({c for c, _, _ in events}):
+        mine = sorted((at, name) for c, name, at in events if c == who)
+        starts: list[list[tuple[datetime, datetime]]] = [[] for _ in steps]  # (end, start)
+        for at, name in mine:
+            if name == steps[0] and low <= at < high:
+                starts[0].append((at, at))
+        for k in range(1, len(steps)):
+            for at, name in mine:
+                if name != steps[k]:
+                    continue
+                ok = [s for end, s in starts[k - 1] if end < at and at - s <= window]
+                if ok:
+                    starts[k].append((at, max(ok)))
+        for k, chains in enumerate(starts):
+            if chains:
+                reached[k] += 1
+                end, start = min(chains)
+                times[k].append((end - start).total_seconds())
+    return reached, times
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_loose_funnels_match_every_chain_enumerated(tmp_path: Path, seed: int) -> None:
+    """Random shops on a coarse clock (many ties, runs of one step, repeated steps):
+    counts and times equal a brute-force enumeration of the chains."""
+    rng = random.Random(seed)
+    names = ["Product Viewed", "Product Added", "Order Completed"]
+    steps = [rng.choice(names) for _ in range(rng.choice((2, 3, 4)))]
+    window = timedelta(hours=rng.choice((2, 5, 30)))
+    low = T0 - timedelta(hours=9)  # the start of DAY in UTC
+    events = [
+        (f"c{c}", rng.choice(names), low + timedelta(hours=rng.randrange(-6, 40)))
+        for c in range(40)
+        for _ in range(rng.randrange(1, 14))
+    ]
+    rows = [ev(c, name, at) for c, name, at in events]
+    result = run(engine(tmp_path, rows), spec(*(Matcher(s) for s in steps), window=window))
+    reached, times = _reference(events, steps, low, low + timedelta(days=1), window)
+    assert counts(result) == reached
+    for step, seconds in zip(result.steps[1:], times[1:], strict=True):
+        assert step.median_seconds_to_convert == (
+            pytest.approx(statistics.median(seconds)) if seconds else None
+        )

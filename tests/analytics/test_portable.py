@@ -146,6 +146,20 @@ def test_funnels_agree(engines: tuple[Any, Any], order: funnels.Order) -> None:
     same(duck, spark)
 
 
+def test_a_funnel_with_a_repeated_step_agrees(engines: tuple[Any, Any]) -> None:
+    """An event of two steps at once: each engine lists it once per step."""
+    view = Matcher("Product Viewed")
+    spec = funnels.FunnelSpec(
+        steps=[view, view, Matcher("Product Added")],
+        start=date(2026, 9, 1),
+        end=date(2026, 11, 30),
+        window=timedelta(days=3),
+    )
+    duck, spark = (funnels.run(e, spec) for e in engines)
+    assert duck.steps[1].customers > 0
+    same(duck, spark)
+
+
 def test_retention_and_churn_agree(engines: tuple[Any, Any]) -> None:
     spec = retention.RetentionSpec(
         start=date(2026, 9, 1), end=date(2026, 11, 30), periods=6, until=date(2026, 12, 31)
