@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -38,9 +39,11 @@ def test_sqlite_runs_with_wal_and_foreign_keys(session: Session, is_postgres: bo
 
 
 def test_uuid7_is_time_ordered_and_version_7() -> None:
-    ids = [uuid7() for _ in range(200)]
-    assert all(i.version == 7 for i in ids)
-    assert len(set(ids)) == 200
+    ids = [uuid7() for _ in range(2000)]  # several draws of random bytes
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert all(uuid.UUID(str(i)) == i and hash(uuid.UUID(i.hex)) == hash(i) for i in ids)
+    assert len(set(ids)) == 2000
+    assert len({i.int & ((1 << 62) - 1) for i in ids}) == 2000  # the random parts differ
     assert ids == sorted(ids)  # strictly in creation order, also within one millisecond
 
 

@@ -270,6 +270,20 @@ def _uuid_hex(value: uuid.UUID | None) -> str | None:
     return None if value is None else value.hex
 
 
+def _repeats(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert`` that gives the same object's text again without making it again: a batch's
+    rows share a few values (the workspace, the time it was written)."""
+    last: list[Any] = [None, None]
+
+    def again(value: Any) -> Any:
+        if value is last[0] and value is not None:
+            return last[1]
+        last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return again
+
+
 def _fast_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
     """The bind processor of a column type, with C-speed versions of the three that bulk
     loads spend most of their time in (times, UUIDs and JSON on SQLite; JSON anywhere)."""
@@ -277,9 +291,9 @@ def _fast_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] 
         return _json_text
     if dialect.name == "sqlite":
         if isinstance(column_type, UTCDateTime):
-            return _sqlite_time
+            return _repeats(_sqlite_time)
         if isinstance(column_type, Uuid):
-            return _uuid_hex
+            return _repeats(_uuid_hex)
     processor: Callable[[Any], Any] | None = column_type._cached_bind_processor(dialect)
     return processor
 

@@ -58,9 +58,9 @@ _json = msgspec.json.Encoder()
 # DuckDB memory of an import: the chunk loading, those checked beside it and a file's write
 IMPORT_MEMORY = "576MB"
 # Chunks checked ahead of the one loading. The first chunks create most profiles and load
-# slowly; later ones load faster than they are checked: with two ahead, the check keeps busy
-# through the first ones. Each is a chunk more in memory.
-CHECK_AHEAD = 2
+# slowly; later ones load faster than they are checked: with three ahead, the check keeps
+# busy through the first ones. Each is a staged table more in DuckDB's memory.
+CHECK_AHEAD = 3
 
 
 @dataclass
@@ -330,19 +330,33 @@ def run(
 
 @dataclass
 class Checked:
-    """A chunk parsed and judged: its valid messages, normalised, and the rejected rows."""
+    """A chunk parsed and judged: its valid messages, normalised, and the rejected rows as
+    the lines of the rejected-rows file. The chunk's text is not kept: several chunks are
+    checked ahead of the one loading, and a big import must stay small."""
 
-    chunk: Chunk
     rows: int  # rows read (blank lines are none)
     staged: str  # a DuckDB table of the valid messages as pipeline.staged_sql gives them
-    bad: pa.Table  # seq, loc, reason; seq is the row's index in the chunk plus one
+    rejected: list[bytes]  # one JSON line per rejected row
 
-    def release(self) -> None:
-        """Let go of the chunk's text once its rejected rows are written: several chunks are
-        in memory at once (one loading, others checked ahead), and a big import must stay
-        small."""
-        self.bad = self.bad.schema.empty_table()
-        self.chunk = Chunk(b"", 0, self.chunk.first_line)
+
+def _rejected_lines(chunk: Chunk, bad: pa.Table) -> list[bytes]:
+    """The rejected-rows file's lines for ``bad`` (seq, loc, reason; seq is the row's index
+    in the chunk plus one): the line number, where, why and the row's text."""
+    rows = bad.to_pylist()
+    if not rows:
+        return []
+    lines = chunk.data.split(b"\n")
+    out = []
+    for row in rows:
+        index = row["seq"] - 1
+        entry = {
+            "line": chunk.number(index),
+            "loc": [row["loc"]] if row["loc"] else [],
+            "error": row["reason"],
+            "row": lines[index][:4000].rstrip(b"\r").decode("utf-8", "replace"),
+        }
+        out.append(_json.encode(entry) + b"\n")
+    return out
 
 
 class _Checker:
@@ -397,7 +411,7 @@ class _Checker:
             con.execute("DROP TABLE bad")
             sqlnorm.discard(con)
         assert bad is not None  # noqa: S101 (a SELECT always yields a table)
-        return Checked(chunk, rows, staged, bad)
+        return Checked(rows, staged, _rejected_lines(chunk, bad))
 
     def close(self) -> None:
         self.con.close()
@@ -432,12 +446,15 @@ class _Import:
         # already keep the cores busy, and more only contend with them
         self.con = pipeline.connect(temp_dir, memory_limit=IMPORT_MEMORY, threads=1)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-write")
+        # pyarrow imports pandas, where it is installed, the first time it converts Python
+        # values (the loader's first identity table): a quarter of a second that the writer,
+        # idle until the first chunk is checked, spends now instead of the loader
+        self.writer.submit(pa.array, [0])
 
     def load(self, checked: Checked) -> None:
         con = self.con
         self.report.rows += checked.rows
         self._write_rejected(checked)
-        checked.release()
         try:
             with transaction(self.factory) as session:
                 self._hold(session)
@@ -468,23 +485,13 @@ class _Import:
         self.report.files += result.files
 
     def _write_rejected(self, checked: Checked) -> None:
-        rows = checked.bad.to_pylist()
-        if not rows:
+        if not checked.rejected:
             return
-        chunk = checked.chunk
-        lines = chunk.data.split(b"\n")
         if self.rejected is None:
             self.rejected = self.rejected_path.open("wb")
-        for row in rows:
-            index = row["seq"] - 1
-            entry = {
-                "line": chunk.number(index),
-                "loc": [row["loc"]] if row["loc"] else [],
-                "error": row["reason"],
-                "row": lines[index][:4000].rstrip(b"\r").decode("utf-8", "replace"),
-            }
-            self.rejected.write(_json.encode(entry) + b"\n")
-            self.report.rejected += 1
+        self.rejected.writelines(checked.rejected)
+        self.report.rejected += len(checked.rejected)
+        checked.rejected = []
 
     def _hold(self, session: Session) -> None:
         if not lease.acquire(session, loader.LEASE_NAME, self.holder, loader.LEASE_TTL):
