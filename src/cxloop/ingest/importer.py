@@ -316,6 +316,8 @@ def run(
             job.load(ahead.popleft().result())
         if stage is not None:
             stage("statistics")
+        # the import's DuckDB memory goes back before the statistics read the new files
+        checker.close()
         job.finish()
         if progress is not None:
             progress(job.report.rows)
@@ -501,6 +503,10 @@ class _Import:
         self.holding = True
 
     def finish(self) -> None:
+        self.writer.shutdown(wait=True)
+        self.con.close()
+        self.cache.owners.clear()
+        self.cache.profiles.clear()
         with transaction(self.factory) as session:
             if self.cache.touched:
                 profile_stats.recompute_stats(
