@@ -149,47 +149,19 @@ class SparkEngine:
 
 
 def to_spark(sql: str) -> str:
-    """DuckDB SQL -> Spark SQL, keeping exact percentiles exact and list positions in place;
-    ``AS MATERIALIZED`` (DuckDB only) is dropped.
-
-    sqlglot leaves three list constructs as they are, which Spark reads differently or not
-    at all: ``list_extract(l, i)`` (1-based in both as ``element_at``), the position a
-    ``list_filter`` lambda is given (1-based in DuckDB, 0-based in Spark's ``filter``) and
-    ``list_reduce(l, f, start)`` (Spark's ``aggregate(l, start, f)``)."""
+    """DuckDB SQL -> Spark SQL, keeping exact percentiles exact; ``AS MATERIALIZED`` (a
+    DuckDB hint Spark's SQL does not have) is dropped."""
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
-            node.set("materialized", None)  # a DuckDB hint Spark's SQL does not have
+            node.set("materialized", None)
             return node
         if isinstance(node, exp.PercentileCont):
             return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
-        if isinstance(node, exp.Anonymous) and node.name.lower() == "list_extract":
-            parts = [e.transform(swap) for e in node.expressions]
-            return exp.Anonymous(this="element_at", expressions=parts)
-        if isinstance(node, exp.Anonymous) and node.name.lower() == "list_reduce":
-            items, fold, start = (e.transform(swap) for e in node.expressions)
-            return exp.Anonymous(this="aggregate", expressions=[items, start, fold])
         return node
 
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(_from_zero).transform(swap)
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(swap)
     return tree.sql(dialect="spark")
-
-
-def _from_zero(node: exp.Expression) -> exp.Expression:
-    """``list_filter``'s lambda ``(x, i) -> body`` over 1-based positions, given 0-based ones."""
-    fn = node.expression if isinstance(node, exp.ArrayFilter) else None
-    if fn is None or len(fn.expressions) != 2:
-        return node
-    item, position = fn.expressions
-    zero = exp.to_identifier(f"{position.name}_0")
-
-    def shift(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Identifier | exp.Column) and node.name == position.name:
-            return exp.paren(exp.Add(this=zero.copy(), expression=exp.Literal.number(1)))
-        return node
-
-    lam = exp.Lambda(this=fn.this.transform(shift), expressions=[item, zero])
-    return exp.ArrayFilter(this=node.this, expression=lam)
 
 
 def _spark_type(kind: pa.DataType) -> str:
