@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cxloop.analytics import funnels
 from cxloop.analytics.funnels import (
     Breakdown,
     BreakdownKind,
@@ -208,6 +209,7 @@ def test_the_sql_translates_for_spark() -> None:
     assert "ARRAY_MAX(" in text
     assert "TRANSFORM(" in text
     assert "SIZE(" in text
+    assert "AGGREGATE(" in text  # the fold of long lists
     assert "LIST_" not in text
     assert "LENGTH(" not in text  # Spark's length() is for strings
     assert "MATERIALIZED" not in text  # DuckDB's hint only
@@ -248,10 +250,15 @@ def _reference(
     return reached, times
 
 
+@pytest.mark.parametrize("limit", [funnels.PAIRS_LIMIT, 30, -1], ids=["lists", "both", "folds"])
 @pytest.mark.parametrize("seed", range(6))
-def test_loose_funnels_match_every_chain_enumerated(tmp_path: Path, seed: int) -> None:
+def test_loose_funnels_match_every_chain_enumerated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, limit: int
+) -> None:
     """Random shops on a coarse clock (many ties, runs of one step, repeated steps):
-    counts and times equal a brute-force enumeration of the chains."""
+    counts and times equal a brute-force enumeration of the chains, whether customers go
+    the way of short lists, of the fold over sorted events, or some each way."""
+    monkeypatch.setattr(funnels, "PAIRS_LIMIT", limit)
     rng = random.Random(seed)
     names = ["Product Viewed", "Product Added", "Order Completed"]
     steps = [rng.choice(names) for _ in range(rng.choice((2, 3, 4)))]
@@ -270,3 +277,18 @@ def test_loose_funnels_match_every_chain_enumerated(tmp_path: Path, seed: int) -
         assert step.median_seconds_to_convert == (
             pytest.approx(statistics.median(seconds)) if seconds else None
         )
+
+
+def test_a_customer_with_thousands_of_steps_is_folded(tmp_path: Path) -> None:
+    """A bot's lists would pair up millions of times: they are folded over sorted events."""
+    seconds = timedelta(seconds=1)
+    rows = [ev("bot", "Product Viewed", T0 + 2 * i * seconds) for i in range(2000)]
+    rows += [ev("bot", "Product Added", T0 + (2 * i + 1) * seconds) for i in range(2000)]
+    rows += [ev("bot", "Order Completed", T0 + 5000 * seconds)]
+    rows += [ev("person", "Product Viewed", T0), ev("person", "Product Added", T0 + H)]
+    assert funnels.PAIRS_LIMIT < 2000 * 2000
+    result = run(engine(tmp_path, rows), spec())
+    assert counts(result) == [2, 2, 1]
+    assert result.steps[1].median_seconds_to_convert == (1 + 3600) / 2
+    # the bot's order is 5000 s after its first view, 1002 s after its latest
+    assert result.steps[2].median_seconds_to_convert == 5000 - 2 * 1999

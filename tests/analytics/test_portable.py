@@ -127,8 +127,19 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("order", list(funnels.Order))
-def test_funnels_agree(engines: tuple[Any, Any], order: funnels.Order) -> None:
+@pytest.mark.parametrize(
+    ("order", "limit"),
+    [
+        (funnels.Order.LOOSE, funnels.PAIRS_LIMIT),
+        (funnels.Order.LOOSE, -1),
+        (funnels.Order.STRICT, 0),
+    ],
+    ids=["loose", "loose-folded", "strict"],
+)
+def test_funnels_agree(
+    engines: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch, order: funnels.Order, limit: int
+) -> None:
+    monkeypatch.setattr(funnels, "PAIRS_LIMIT", limit)
     spec = funnels.FunnelSpec(
         steps=[
             Matcher("Product Viewed"),

@@ -38,6 +38,10 @@ from cxloop.analytics.portable import (
 )
 
 MAX_STEPS = 20
+# A customer whose step lists would be compared pairwise more than this many times (a bot,
+# a shared test account, a profile many others were merged into) is folded over their
+# events sorted instead: the pairs grow with the square of the events, the sort does not.
+PAIRS_LIMIT = 20_000
 MAX_WINDOW_DAYS = 366
 MAX_GROUPS = 50
 
@@ -229,11 +233,14 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
         f"list(ts) FILTER (WHERE {entry if k == 1 else f'k = {k}'}) AS l{k}"
         for k in range(1, n + 1)
     )
+    pairs = " + ".join(f"array_length(l{k - 1}) * array_length(l{k})" for k in range(2, n + 1))
     ctes = [
         f"elements AS ({rows})",
-        f"lists AS (SELECT customer_id, {bd} AS bd, {lists} FROM elements "  # noqa: S608
+        f"lists AS (SELECT customer_id, {bd} AS bd, {lists}, "  # noqa: S608
+        f"coalesce({pairs or '0'}, 0) <= {PAIRS_LIMIT} AS light FROM elements "
         f"GROUP BY customer_id HAVING count(*) FILTER (WHERE {entry}) > 0)",
     ]
+    every = "".join(f", l{k}" for k in range(1, n + 1))
     source = "lists"
     for k in range(2, n + 1):
         # the latest start of a chain of steps 1..k-1 that ended strictly before time u
@@ -244,18 +251,62 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
                 f"list_max(list_transform(list_filter(v{k - 1}, lambda c: c.e < u), "
                 "lambda c: c.st))"
             )
-        carried = [f"v{j}" for j in range(2, k)] + [f"l{j}" for j in range(k + 1, n + 1)]
+        earlier = "".join(f", v{j}" for j in range(2, k))
         ctes.append(
-            f"reach{k} AS (SELECT customer_id, bd{''.join(f', {c}' for c in carried)}, "  # noqa: S608
-            f"list_filter(list_transform(l{k}, lambda u: struct_pack(e := u, st := {start})), "
-            f"lambda c: c.e - c.st <= {window}) AS v{k} FROM {source})"
+            f"reach{k} AS (SELECT customer_id, bd, light{every}{earlier}, "  # noqa: S608
+            f"CASE WHEN light THEN list_filter(list_transform(l{k}, lambda u: "
+            f"struct_pack(e := u, st := {start})), lambda c: c.e - c.st <= {window}) "
+            f"END AS v{k} FROM {source})"
         )
         source = f"reach{k}"
-    level = "".join(f"WHEN array_length(v{k}) > 0 THEN {k} " for k in range(n, 1, -1))
-    lvl = f"CASE {level}ELSE 1 END" if n > 1 else "1"
-    times = "".join(f", list_min(v{k}).e - list_min(v{k}).st AS t{k}" for k in range(2, n + 1))
-    ctes.append(f"per AS (SELECT customer_id, bd, {lvl} AS lvl{times} FROM {source})")  # noqa: S608
+    if n == 1:
+        ctes.append(f"per AS (SELECT customer_id, bd, 1 AS lvl FROM {source})")  # noqa: S608
+        return ctes
+    ctes.append(
+        f"folded AS (SELECT *, CASE WHEN NOT light THEN {_fold(n, low, window)} END AS z "  # noqa: S608
+        f"FROM {source})"
+    )
+    levels = "".join(f"WHEN array_length(v{k}) > 0 THEN {k} " for k in range(n, 1, -1))
+    folds = "".join(f"WHEN z.t{k} IS NOT NULL THEN {k} " for k in range(n, 1, -1))
+    times = "".join(
+        f", CASE WHEN light THEN list_min(v{k}).e - list_min(v{k}).st ELSE z.t{k} END AS t{k}"
+        for k in range(2, n + 1)
+    )
+    ctes.append(
+        f"per AS (SELECT customer_id, bd, CASE WHEN light THEN CASE {levels}ELSE 1 END "  # noqa: S608
+        f"ELSE CASE {folds}ELSE 1 END END AS lvl{times} FROM folded)"
+    )
     return ctes
+
+
+def _fold(n: int, low: int, window: int) -> str:
+    """The levels of one customer with long lists, in one pass over their events sorted by
+    time: each is ``(ts - low) * M + n - k`` for an event of step k, so at equal times the
+    later step comes first (a step needs a strictly earlier one before it). The fold keeps
+    the latest chain start per level (``s``) and the time of the first arrival (``t``)."""
+    m = n + 1
+    code, ts = f"x % {m}", f"x // {m}"
+    events = ", ".join(
+        f"list_transform(l{k}, lambda t: (t - {low}) * {m} + {n - k})" for k in range(1, n + 1)
+    )
+    fields = [f"s{k}" for k in range(1, n)] + [f"t{k}" for k in range(2, n + 1)]
+    start = ", ".join(f"{f} := CAST(NULL AS BIGINT)" for f in fields)
+    parts = [f"s1 := CASE WHEN {code} = {n - 1} THEN {ts} ELSE a.s1 END"]
+    for k in range(2, n + 1):
+        valid = f"{code} = {n - k} AND {ts} - a.s{k - 1} <= {window}"
+        if k < n:
+            parts.append(
+                f"s{k} := CASE WHEN {valid} THEN greatest(a.s{k}, a.s{k - 1}) ELSE a.s{k} END"
+            )
+        parts.append(
+            f"t{k} := CASE WHEN {valid} THEN coalesce(a.t{k}, {ts} - a.s{k - 1}) ELSE a.t{k} END"
+        )
+    order = {f: i for i, f in enumerate(fields)}
+    parts.sort(key=lambda p: order[p.split(" ", 1)[0]])
+    return (
+        f"list_reduce(list_sort(list_concat({events})), "
+        f"lambda a, x: struct_pack({', '.join(parts)}), struct_pack({start}))"
+    )
 
 
 def _disjoint(steps: Sequence[Matcher]) -> bool:

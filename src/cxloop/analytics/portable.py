@@ -150,7 +150,8 @@ class SparkEngine:
 
 def to_spark(sql: str) -> str:
     """DuckDB SQL -> Spark SQL, keeping exact percentiles exact; ``AS MATERIALIZED`` (a
-    DuckDB hint Spark's SQL does not have) is dropped."""
+    DuckDB hint Spark's SQL does not have) is dropped, and ``list_reduce(l, f, start)``,
+    which sqlglot leaves as it is, becomes Spark's ``aggregate(l, start, f)``."""
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
@@ -158,6 +159,9 @@ def to_spark(sql: str) -> str:
             return node
         if isinstance(node, exp.PercentileCont):
             return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "list_reduce":
+            items, fold, start = (e.transform(swap) for e in node.expressions)
+            return exp.Anonymous(this="aggregate", expressions=[items, start, fold])
         return node
 
     tree = sqlglot.parse_one(sql, read="duckdb").transform(swap)
