@@ -210,6 +210,10 @@ def _slices(rows: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
         yield tuple(part)
 
 
+# INSERTs of at least this many rows go to PostgreSQL as a COPY
+COPY_ROWS = 200
+
+
 def write_rows(
     connection: Connection,
     table: Table,
@@ -242,6 +246,17 @@ def write_rows(
         order = [*values, key]
 
     pairs = [(name, processors[name]) for name in order]
+    if key is None and dialect.name == "postgresql" and len(rows) >= COPY_ROWS:
+        # COPY: PostgreSQL parses the rows as one stream, not one INSERT each
+        columns = ", ".join(quote(n) for n in names)
+        raw: Any = connection.connection.dbapi_connection  # psycopg's: it has copy()
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[n] if p is None else p(row[n]) for n, p in pairs])
+        return
 
     def convert(row: Mapping[str, Any]) -> Any:
         if named:
