@@ -234,12 +234,15 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
         for k in range(1, n + 1)
     )
     pairs = " + ".join(f"array_length(l{k - 1}) * array_length(l{k})" for k in range(2, n + 1))
+    light = f", coalesce({pairs}, 0) <= {PAIRS_LIMIT} AS light" if n > 1 else ""
     ctes = [
         f"elements AS ({rows})",
-        f"lists AS (SELECT customer_id, {bd} AS bd, {lists}, "  # noqa: S608
-        f"coalesce({pairs or '0'}, 0) <= {PAIRS_LIMIT} AS light FROM elements "
+        f"lists AS (SELECT customer_id, {bd} AS bd, {lists}{light} FROM elements "  # noqa: S608
         f"GROUP BY customer_id HAVING count(*) FILTER (WHERE {entry}) > 0)",
     ]
+    if n == 1:
+        ctes.append("per AS (SELECT customer_id, bd, 1 AS lvl FROM lists)")
+        return ctes
     every = "".join(f", l{k}" for k in range(1, n + 1))
     source = "lists"
     for k in range(2, n + 1):
@@ -259,9 +262,6 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
             f"END AS v{k} FROM {source})"
         )
         source = f"reach{k}"
-    if n == 1:
-        ctes.append(f"per AS (SELECT customer_id, bd, 1 AS lvl FROM {source})")  # noqa: S608
-        return ctes
     ctes.append(
         f"folded AS (SELECT *, CASE WHEN NOT light THEN {_fold(n, low, window)} END AS z "  # noqa: S608
         f"FROM {source})"
@@ -290,22 +290,21 @@ def _fold(n: int, low: int, window: int) -> str:
         f"list_transform(l{k}, lambda t: (t - {low}) * {m} + {n - k})" for k in range(1, n + 1)
     )
     fields = [f"s{k}" for k in range(1, n)] + [f"t{k}" for k in range(2, n + 1)]
-    start = ", ".join(f"{f} := CAST(NULL AS BIGINT)" for f in fields)
-    parts = [f"s1 := CASE WHEN {code} = {n - 1} THEN {ts} ELSE a.s1 END"]
+    initial = ", ".join(f"{f} := CAST(NULL AS BIGINT)" for f in fields)
+    starts = [f"s1 := CASE WHEN {code} = {n - 1} THEN {ts} ELSE a.s1 END"]
+    times = []
     for k in range(2, n + 1):
         valid = f"{code} = {n - k} AND {ts} - a.s{k - 1} <= {window}"
         if k < n:
-            parts.append(
+            starts.append(
                 f"s{k} := CASE WHEN {valid} THEN greatest(a.s{k}, a.s{k - 1}) ELSE a.s{k} END"
             )
-        parts.append(
+        times.append(
             f"t{k} := CASE WHEN {valid} THEN coalesce(a.t{k}, {ts} - a.s{k - 1}) ELSE a.t{k} END"
         )
-    order = {f: i for i, f in enumerate(fields)}
-    parts.sort(key=lambda p: order[p.split(" ", 1)[0]])
     return (
         f"list_reduce(list_sort(list_concat({events})), "
-        f"lambda a, x: struct_pack({', '.join(parts)}), struct_pack({start}))"
+        f"lambda a, x: struct_pack({', '.join(starts + times)}), struct_pack({initial}))"
     )
 
 
