@@ -1,7 +1,7 @@
 """The synthetic shop of ``analytics_synth`` written into the event store's layout, cached.
 
-Each month becomes one file written by :func:`cxloop.analytics.events.write_file` (sorted by
-profile and time, zstd, 256 Ki-row groups), as compaction leaves a month of the event store,
+Each month becomes one file written by :func:`cxloop.analytics.events.write_file` (by DuckDB,
+sorted by profile and time, zstd, 256 Ki-row groups), as compaction leaves a month of the store,
 with every column the loader fills: ids, times, channel, the context columns and the JSON of
 properties, traits and context. Text columns are built from the drawn numbers with Arrow
 compute functions, a column at a time. A data set is cached on disk under a key of its

@@ -88,13 +88,27 @@ class FileStats:
 
 
 def write_file(table: pa.Table, path: Path) -> FileStats:
-    """Write one immutable file atomically (temp name, fsync, rename)."""
+    """Write one immutable file atomically (temp name, fsync, rename), sorted by customer.
+
+    DuckDB writes it, as it writes the files of a load: one writer for the whole store. Its
+    writer keeps a column dictionary-encoded whenever that pays (the repeated properties of
+    the same product viewed again and again), where pyarrow's gives up after a 1 MiB
+    dictionary page; a query then reads such a column, and extracts its JSON, once per
+    distinct value (``bench/analytics.py``: the KPI pack 15% faster).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = table.sort_by([("profile_id", "ascending"), ("timestamp", "ascending")])
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(
-        table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True
-    )
+    con = connect().cursor()
+    try:
+        con.register("file_rows", table)
+        con.execute(
+            f"COPY (SELECT {', '.join(_quoted(table.column_names))} FROM file_rows "  # noqa: S608
+            "ORDER BY profile_id, timestamp) "
+            f"TO '{_sql_text(tmp)}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        )
+    finally:
+        con.close()
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     tmp.replace(path)
@@ -108,6 +122,14 @@ def write_file(table: pa.Table, path: Path) -> FileStats:
         min_timestamp=low.as_py(),
         max_timestamp=high.as_py(),
     )
+
+
+def _quoted(names: Sequence[str]) -> list[str]:
+    return ['"' + name.replace('"', '""') + '"' for name in names]
+
+
+def _sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def file_stats(path: Path) -> FileStats:
