@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from cxloop.analytics.kpis import PACKS, Interval, KpiSpec, compute
+from cxloop.analytics.kpis.compute import _simple, buckets, periods
 from cxloop.analytics.kpis.formulas import measures_of
+from cxloop.analytics.kpis.roles import resolve
 from cxloop.analytics.portable import Matcher, SpecError
 from tests.fixtures.events import T0, engine, ev
 
@@ -163,3 +167,57 @@ def test_unknown_pack_and_kpi_name_the_field() -> None:
     with pytest.raises(SpecError) as caught:
         KpiSpec(pack="saas", only=["nps"], **WEEK).check()
     assert caught.value.field == "kpi"
+
+
+@pytest.mark.parametrize(("interval", "days"), [(Interval.DAY, 130), (Interval.WEEK, 40)])
+def test_simple_figures_of_every_group_against_a_count_by_hand(
+    tmp_path: Path, interval: Interval, days: int
+) -> None:
+    """Many slots (131 days: three words of bits) and few, on random shops."""
+    rng = random.Random(days)
+    start = date(2026, 3, 2)
+    first = datetime.combine(start, time(0), UTC) - days * D
+    events = ["Checkout Started", "Order Completed", "Product Viewed", None]
+    rows = []
+    for n in range(400):
+        event = rng.choice(events)
+        at = first + timedelta(seconds=rng.randrange(2 * days * 86_400 + 5 * 86_400))
+        if event is None:
+            rows.append(ev(f"c{rng.randrange(30)}", None, at, type="identify"))
+        else:
+            rows.append(ev(f"c{rng.randrange(30)}", event, at, revenue=n))
+    spec = KpiSpec(pack="ecommerce", start=start, end=start + (days - 1) * D, interval=interval)
+    needed = {
+        "active",
+        "events:purchase",
+        "customers:purchase",
+        "customers:checkout",
+        "both:checkout:purchase",
+        "sum:purchase:revenue",
+        "avg:purchase:revenue",
+    }
+    groups = [*periods(spec), *buckets(spec)]
+    got = _simple(engine(tmp_path, rows), spec, resolve({}), needed, groups)
+
+    def by_hand(lo: date, stop: date) -> dict[str, float | None]:
+        inside = [r for r in rows if lo <= r["timestamp"].date() < stop]  # type: ignore[attr-defined]
+        bought = [r for r in inside if r["event"] == "Order Completed"]
+        revenue = [float(orjson.loads(str(r["properties"]))["revenue"]) for r in bought]
+        checkout = {r["profile_id"] for r in inside if r["event"] == "Checkout Started"}
+        buyers = {r["profile_id"] for r in bought}
+        return {
+            "active": len({r["profile_id"] for r in inside if r["type"] == "track"}),
+            "events:purchase": len(bought),
+            "customers:purchase": len(buyers),
+            "customers:checkout": len(checkout),
+            "both:checkout:purchase": len(checkout & buyers),
+            "sum:purchase:revenue": sum(revenue),
+            "avg:purchase:revenue": sum(revenue) / len(revenue) if revenue else None,
+        }
+
+    assert len(got) == len(groups) == 2 + (days if interval is Interval.DAY else 6)
+    for g in groups:
+        expected = by_hand(g.start, g.stop)
+        assert got[g.key].keys() >= expected.keys()
+        for measure, value in expected.items():
+            assert got[g.key][measure] == pytest.approx(value), (g.key, measure)

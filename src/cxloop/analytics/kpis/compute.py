@@ -1,9 +1,11 @@
 """Compute a KPI pack: every measure its formulas need, for the period, the period before
 it (same length) and each day, week or month of the period, in a few queries.
 
-1. *Simple* measures (events, customers, sums, both roles, active): one scan, grouped per
-   customer for the period and each bucket at once (``GROUPING SETS``), then summed, so a
-   customer counts once per period however many events they have.
+1. *Simple* measures (events, customers, sums, both roles, active): one scan. Grouped per
+   customer, the slots (the period before, each bucket of the period) in which a customer
+   did each thing become bits, so a customer counts once per group however many events they
+   have, and one grouping by customer serves every group; grouped per slot, the same rows
+   give the events and amounts of each bucket, summed into the period's.
 2. *Firsts* (new, known, time to first): each customer's first action and first event of
    each role over the whole history up to the period's end, counted per group.
 3. *Activity* (DAU, WAU, MAU): distinct active customers per day and in the 7 / 30 days
@@ -212,7 +214,38 @@ def _simple_parts(needed: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return sorted(role_names), sorted(amounts)
 
 
+# A customer's slots (0: the period before; 1, 2, ...: the buckets of the period) are kept as
+# bits, 63 to a BIGINT word, so one grouping by customer answers every group at once.
+WORD_BITS = 63
+
+
+def slot_count(spec: KpiSpec) -> int:
+    """Slot 0 is the period before; slots 1..n the buckets of the period."""
+    first = bucket_index(spec.interval, spec.start)
+    return bucket_index(spec.interval, spec.end) - first + 2
+
+
+def slot_masks(spec: KpiSpec) -> list[tuple[str, list[int]]]:
+    """Each group's key and its bits in every word: the period, the one before, each bucket."""
+    slots, first = slot_count(spec), bucket_index(spec.interval, spec.start)
+    words = -(-slots // WORD_BITS)
+
+    def mask(chosen: range) -> list[int]:
+        bits = [0] * words
+        for slot in chosen:
+            bits[slot // WORD_BITS] |= 1 << (slot % WORD_BITS)
+        return bits
+
+    return [
+        ("prev", mask(range(1))),
+        ("cur", mask(range(1, slots))),
+        *((f"b{first + slot - 1}", mask(range(slot, slot + 1))) for slot in range(1, slots)),
+    ]
+
+
 def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> str:
+    """One scan: each customer's slots of each role as bits (customers per group), and each
+    slot's events and amounts (events per group)."""
     names, amounts = _simple_parts(needed)
     low = day_number(spec.start - spec.length) * US_PER_DAY
     cur = day_number(spec.start) * US_PER_DAY
@@ -222,40 +255,83 @@ def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> st
         Interval.WEEK: week_number("day_n"),
         Interval.MONTH: "month_n",
     }[spec.interval]
+    before = bucket_index(spec.interval, spec.start) - 1
+    masks = slot_masks(spec)
+    words = len(masks[0][1])
     flags = "".join(f", {role_sql(roles[n])} AS r{i}" for i, n in enumerate(names))
     values = "".join(
         f", CASE WHEN {role_sql(roles[r])} THEN {amount_sql(p)} END AS v{i}"
         for i, (r, p) in enumerate(amounts)
     )
     keep = " OR ".join([activity_sql(), *(role_sql(roles[n]) for n in names)])
-    per = "".join(
-        f", CAST(sum(CASE WHEN r{i} THEN 1 ELSE 0 END) AS BIGINT) AS e{i}"
-        for i in range(len(names))
-    ) + "".join(
-        f", sum(v{i}) AS s{i}, CAST(count(v{i}) AS BIGINT) AS n{i}" for i in range(len(amounts))
+    flagged = [("act", "a"), *((f"r{i}", f"m{i}_") for i in range(len(names)))]
+    bits = ", ".join(
+        f"bit_or(CASE WHEN {flag}{'' if words == 1 else f' AND word = {w}'} THEN bit END) "
+        f"AS {out}{w}"
+        for flag, out in flagged
+        for w in range(words)
     )
-    outer = "".join(
-        f", CAST(sum(e{i}) AS BIGINT) AS events{i}, "
-        f"CAST(sum(CASE WHEN e{i} > 0 THEN 1 ELSE 0 END) AS BIGINT) AS customers{i}"
-        for i in range(len(names))
-    ) + "".join(
-        f", CAST(sum(s{i}) AS DOUBLE) AS sum{i}, CAST(sum(n{i}) AS BIGINT) AS count{i}"
-        for i in range(len(amounts))
-    )
+
+    def seen(out: str) -> str:
+        return "(" + " OR ".join(f"{out}{w} & g.w{w} <> 0" for w in range(words)) + ")"
+
     both = _both_pairs(needed, names)
-    outer += "".join(
-        f", CAST(sum(CASE WHEN e{a} > 0 AND e{b} > 0 THEN 1 ELSE 0 END) AS BIGINT) AS both{j}"
-        for j, (a, b) in enumerate(both)
+    # (expression, name, type) of each figure: per group from the bits, per slot from rows
+    counted = [
+        (f"sum(CASE WHEN {seen('a')} THEN 1 ELSE 0 END)", "active", "BIGINT"),
+        *(
+            (f"sum(CASE WHEN {seen(f'm{i}_')} THEN 1 ELSE 0 END)", f"customers{i}", "BIGINT")
+            for i in range(len(names))
+        ),
+        *(
+            (
+                f"sum(CASE WHEN {seen(f'm{a}_')} AND {seen(f'm{b}_')} THEN 1 ELSE 0 END)",
+                f"both{j}",
+                "BIGINT",
+            )
+            for j, (a, b) in enumerate(both)
+        ),
+    ]
+    summed = [
+        *(
+            (f"sum(CASE WHEN r{i} THEN 1 ELSE 0 END)", f"events{i}", "BIGINT")
+            for i in range(len(names))
+        ),
+        *(
+            figure
+            for i in range(len(amounts))
+            for figure in (
+                (f"sum(v{i})", f"sum{i}", "DOUBLE"),
+                (f"count(v{i})", f"count{i}", "BIGINT"),
+            )
+        ),
+    ]
+
+    def select(real: list[tuple[str, str, str]]) -> str:
+        """Every figure, in the same order on both sides of the union: NULL where not real."""
+        return ", ".join(
+            f"CAST({sql if real is figures else 'NULL'} AS {kind}) AS {name}"
+            for figures in (counted, summed)
+            for sql, name, kind in figures
+        )
+
+    keys = ", ".join(
+        f"({literal(key)}{''.join(f', CAST({m} AS BIGINT)' for m in mask)})" for key, mask in masks
     )
+    columns = ", ".join(["k", *(f"w{w}" for w in range(words))])
     return (
-        f"WITH tagged AS (SELECT customer_id, CASE WHEN ts >= {cur} THEN 'cur' ELSE 'prev' END "  # noqa: S608
-        f"AS p, CASE WHEN ts >= {cur} THEN {bucket} END AS b, {activity_sql()} AS act{flags}"
-        f"{values} FROM events WHERE ts >= {low} AND ts < {high} AND ({keep})), "
-        "per AS (SELECT p, b, customer_id, grouping(b) AS gb, "
-        f"max(CASE WHEN act THEN 1 ELSE 0 END) AS a{per} FROM tagged "
-        "GROUP BY GROUPING SETS ((p, customer_id), (p, b, customer_id))) "
-        f"SELECT p, b, gb, CAST(sum(a) AS BIGINT) AS active{outer} FROM per "
-        "WHERE gb = 1 OR p = 'cur' GROUP BY p, b, gb"
+        "WITH tagged AS MATERIALIZED (SELECT customer_id, "  # noqa: S608
+        f"CASE WHEN ts >= {cur} THEN {bucket} - {before} ELSE 0 END AS slot, "
+        f"{activity_sql()} AS act{flags}{values} "
+        f"FROM events WHERE ts >= {low} AND ts < {high} AND ({keep})), "
+        f"marked AS (SELECT *, CAST(1 AS BIGINT) << (slot % {WORD_BITS}) AS bit, "
+        f"slot // {WORD_BITS} AS word FROM tagged), "
+        f"per AS (SELECT customer_id, {bits} FROM marked GROUP BY customer_id), "
+        f"grp AS (SELECT * FROM (VALUES {keys}) AS g({columns})) "
+        f"SELECT 'group' AS kind, g.k, {select(counted)} "
+        "FROM per CROSS JOIN grp AS g GROUP BY g.k "
+        "UNION ALL SELECT 'slot' AS kind, CAST(slot AS VARCHAR) AS k, "
+        f"{select(summed)} FROM tagged GROUP BY slot"
     )
 
 
@@ -278,23 +354,32 @@ def _simple(
     names, amounts = _simple_parts(needed)
     both = [m for m in sorted(needed) if m.startswith("both:")]
     out = {g.key: _zeros(names, amounts, both) for g in groups}
+    first = bucket_index(spec.interval, spec.start)
+    totals: dict[str, list[float]] = {}  # group -> sum and count of each amount
     for row in engine.run(simple_sql(spec, roles, needed)):
-        if row["gb"] == 1:
-            key = str(row["p"])
-        else:
-            index = int(row["b"])
-            key = f"b{index}"
-        figures: dict[str, float | None] = {"active": row["active"]}
-        for i, name in enumerate(names):
-            figures[f"events:{name}"] = row[f"events{i}"]
-            figures[f"customers:{name}"] = row[f"customers{i}"]
+        if row["kind"] == "group":
+            figures = out[str(row["k"])]
+            figures["active"] = row["active"]
+            for i, name in enumerate(names):
+                figures[f"customers:{name}"] = row[f"customers{i}"]
+            for j, measure in enumerate(both):
+                figures[measure] = row[f"both{j}"]
+            continue
+        slot = int(row["k"])
+        for key in ("prev",) if slot == 0 else (f"b{first + slot - 1}", "cur"):
+            figures = out[key]
+            for i, name in enumerate(names):
+                events = f"events:{name}"
+                figures[events] = (figures[events] or 0) + row[f"events{i}"]
+            sums = totals.setdefault(key, [0.0, 0.0] * len(amounts))
+            for i in range(len(amounts)):
+                sums[2 * i] += row[f"sum{i}"] or 0.0
+                sums[2 * i + 1] += row[f"count{i}"]
+    for key, sums in totals.items():
         for i, (role, prop) in enumerate(amounts):
-            total, count = row[f"sum{i}"], row[f"count{i}"]
-            figures[f"sum:{role}:{prop}"] = total if total is not None else 0.0
-            figures[f"avg:{role}:{prop}"] = total / count if count else None
-        for j, measure in enumerate(both):
-            figures[measure] = row[f"both{j}"]
-        out[key] = figures
+            total, count = sums[2 * i], sums[2 * i + 1]
+            out[key][f"sum:{role}:{prop}"] = total
+            out[key][f"avg:{role}:{prop}"] = total / count if count else None
     return out
 
 
