@@ -57,7 +57,7 @@ def recompute_stats(
         raise ValueError(f"no statistics statement for the {dialect} database")
     identifier, moment = _FORMATS[dialect]
     files = current_files(session, workspace_id, root)
-    mapping = merge_map(session, workspace_id)
+    mapping = merge_map(session, workspace_id, fresh=True)  # merges of this transaction
     tables: dict[str, pa.Table] = {}
     where = ""
     if only is not None:
