@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-VERSION = 2  # bump when the generator, or how the store writes a file, changes what it writes
+VERSION = 3  # bump when the generator, or how the store writes a file, changes what it writes
 DAY = 86_400_000_000
 MINUTE = 60_000_000
 

@@ -508,8 +508,7 @@ def _write_files(
             staged.append((staging, eventstore.new_file_path(root, workspace_id, period)))
             con.execute(
                 f"COPY (SELECT {columns} FROM resolved "  # noqa: S608
-                f"WHERE month = '{period:%Y-%m}'{order}) TO '{staging}' "
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {store.ROW_GROUP_ROWS})"
+                f"WHERE month = '{period:%Y-%m}'{order}) TO '{staging}' ({store.PARQUET_OPTIONS})"
             )
         written: list[store.FileStats] = []
         for part, target in staged:
