@@ -237,8 +237,9 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
     light = f", coalesce({pairs}, 0) <= {PAIRS_LIMIT} AS light" if n > 1 else ""
     ctes = [
         f"elements AS ({rows})",
-        f"lists AS (SELECT customer_id, {bd} AS bd, {lists}{light} FROM elements "  # noqa: S608
-        f"GROUP BY customer_id HAVING count(*) FILTER (WHERE {entry}) > 0)",
+        # entered: a step-1 list with an element (Spark's is empty where DuckDB's is NULL)
+        f"lists AS (SELECT * FROM (SELECT customer_id, {bd} AS bd, {lists}{light} "  # noqa: S608
+        "FROM elements GROUP BY customer_id) AS g WHERE array_length(l1) > 0)",
     ]
     if n == 1:
         ctes.append("per AS (SELECT customer_id, bd, 1 AS lvl FROM lists)")
@@ -262,19 +263,17 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
             f"END AS v{k} FROM {source})"
         )
         source = f"reach{k}"
-    ctes.append(
-        f"folded AS (SELECT *, CASE WHEN NOT light THEN {_fold(n, low, window)} END AS z "  # noqa: S608
-        f"FROM {source})"
-    )
+    # the two kinds of customer apart: the light ones never evaluate the fold, even as NULL
     levels = "".join(f"WHEN array_length(v{k}) > 0 THEN {k} " for k in range(n, 1, -1))
+    firsts = "".join(f", list_min(v{k}) AS f{k}" for k in range(2, n + 1))
+    times = "".join(f", f{k}.e - f{k}.st AS t{k}" for k in range(2, n + 1))
     folds = "".join(f"WHEN z.t{k} IS NOT NULL THEN {k} " for k in range(n, 1, -1))
-    times = "".join(
-        f", CASE WHEN light THEN list_min(v{k}).e - list_min(v{k}).st ELSE z.t{k} END AS t{k}"
-        for k in range(2, n + 1)
-    )
+    folded = "".join(f", z.t{k}" for k in range(2, n + 1))
     ctes.append(
-        f"per AS (SELECT customer_id, bd, CASE WHEN light THEN CASE {levels}ELSE 1 END "  # noqa: S608
-        f"ELSE CASE {folds}ELSE 1 END END AS lvl{times} FROM folded)"
+        f"per AS (SELECT customer_id, bd, CASE {levels}ELSE 1 END AS lvl{times} "  # noqa: S608
+        f"FROM (SELECT *{firsts} FROM {source} WHERE light) AS l "
+        f"UNION ALL SELECT customer_id, bd, CASE {folds}ELSE 1 END AS lvl{folded} "
+        f"FROM (SELECT *, {_fold(n, low, window)} AS z FROM {source} WHERE NOT light) AS h)"
     )
     return ctes
 
