@@ -431,6 +431,8 @@ def merge_map(session: Session, workspace_id: uuid.UUID, *, fresh: bool = False)
     key = (str(session.get_bind().engine.url), workspace_id)
     if not fresh:
         count = session.scalar(select(func.count()).select_from(Profile).where(*merged)) or 0
+        if count == 0:
+            return {}
         kept = _MERGE_MAPS.get(key)
         if kept is not None and kept[0] == count:
             return kept[1]
