@@ -6,15 +6,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import RenderableType
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from cxloop.cli.common import console, err_console, session_scope, settings, tune_gc
 from cxloop.core.errors import CxloopError, InvalidInput
@@ -105,9 +110,15 @@ def import_events(
                 done = n if by_rows else handle.tell()
                 bar.update(task, completed=done, description=f"{n:,} rows")
 
+            stages: list[TaskID] = []
+
             def show_stage(stage: importer.Stage) -> None:
-                # the file is read; what is left can take a while on a big import
-                bar.update(task, description=STAGES[stage])
+                # the file is read (its task stops its clock); what is left can take a while
+                # on a big import, so it gets a task of its own whose clock keeps running
+                if stages:
+                    bar.update(stages[0], description=STAGES[stage])
+                else:
+                    stages.append(bar.add_task(STAGES[stage], total=None, stage=True))
 
             report = importer.run(
                 db.make_sessionmaker(engine),
@@ -122,6 +133,8 @@ def import_events(
                 stage=show_stage,
             )
             bar.update(task, completed=size, description=f"{report.rows:,} rows")
+            for stage_task in stages:
+                bar.update(stage_task, total=1, completed=1, description="loaded")
     finally:
         engine.dispose()
     console.print(
@@ -132,13 +145,24 @@ def import_events(
         err_console.print(f"[yellow]rejected rows and reasons: {report.rejected_path}[/yellow]")
 
 
+class _AmountColumn(ProgressColumn):
+    """Rows or bytes read for the file's task; nothing for a stage, which counts neither."""
+
+    def __init__(self, inner: ProgressColumn) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def render(self, task: Task) -> RenderableType:
+        return Text("") if task.fields.get("stage") else self.inner.render(task)
+
+
 def _progress(by_rows: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn() if by_rows else DownloadColumn(),
+        _AmountColumn(MofNCompleteColumn() if by_rows else DownloadColumn()),
         TimeElapsedColumn(),
-        TimeRemainingColumn(),
+        _AmountColumn(TimeRemainingColumn()),
         console=err_console,
         transient=False,
     )
