@@ -292,7 +292,7 @@ def run(
     pool = ThreadPoolExecutor(1, thread_name_prefix="cxloop-import-check")
     ahead: deque[Future[Checked]] = deque()
     pending: list[Chunk] = []
-    waiting = 0
+    waiting = read = 0
 
     def hand_over(chunk: Chunk) -> None:
         ahead.append(pool.submit(checker, chunk))
@@ -303,11 +303,12 @@ def run(
         for chunk in chunks:
             pending.append(chunk)
             waiting += chunk.lines
+            read += chunk.lines
             if waiting >= chunk_size:
                 hand_over(join(pending))
                 pending, waiting = [], 0
             if progress is not None:
-                progress(job.report.rows + waiting)
+                progress(read)
         if pending:
             hand_over(join(pending))
         if stage is not None:
