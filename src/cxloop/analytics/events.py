@@ -107,10 +107,10 @@ def write_file(table: pa.Table, path: Path) -> FileStats:
     con = connect().cursor()
     try:
         con.register("file_rows", table)
+        target = str(tmp).replace("'", "''")
         con.execute(
-            f"COPY (SELECT {', '.join(_quoted(table.column_names))} FROM file_rows "  # noqa: S608
-            "ORDER BY profile_id, timestamp) "
-            f"TO '{_sql_text(tmp)}' ({PARQUET_OPTIONS})"
+            "COPY (SELECT * FROM file_rows ORDER BY profile_id, timestamp) "  # noqa: S608
+            f"TO '{target}' ({PARQUET_OPTIONS})"
         )
     finally:
         con.close()
@@ -127,14 +127,6 @@ def write_file(table: pa.Table, path: Path) -> FileStats:
         min_timestamp=low.as_py(),
         max_timestamp=high.as_py(),
     )
-
-
-def _quoted(names: Sequence[str]) -> list[str]:
-    return ['"' + name.replace('"', '""') + '"' for name in names]
-
-
-def _sql_text(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def file_stats(path: Path) -> FileStats:

@@ -428,7 +428,7 @@ def merge_map(session: Session, workspace_id: uuid.UUID, *, fresh: bool = False)
     that has merged profiles itself reads it ``fresh``: what it sees may yet be rolled back.
     """
     merged = Profile.workspace_id == workspace_id, Profile.merged_into_id.is_not(None)
-    key = (str(session.get_bind().engine.url), workspace_id)
+    key = (str(session.get_bind().engine.url), workspace_id)  # the same ids in another database
     if not fresh:
         count = session.scalar(select(func.count()).select_from(Profile).where(*merged)) or 0
         if count == 0:

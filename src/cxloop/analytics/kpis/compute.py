@@ -355,7 +355,9 @@ def _simple(
     both = [m for m in sorted(needed) if m.startswith("both:")]
     out = {g.key: _zeros(names, amounts, both) for g in groups}
     first = bucket_index(spec.interval, spec.start)
-    totals: dict[str, list[float]] = {}  # group -> sum and count of each amount
+    # group -> each amount's sum and count, added up over the group's slots
+    sums: dict[str, list[float]] = {key: [0.0] * len(amounts) for key in out}
+    counts: dict[str, list[int]] = {key: [0] * len(amounts) for key in out}
     for row in engine.run(simple_sql(spec, roles, needed)):
         if row["kind"] == "group":
             figures = out[str(row["k"])]
@@ -371,15 +373,14 @@ def _simple(
             for i, name in enumerate(names):
                 events = f"events:{name}"
                 figures[events] = (figures[events] or 0) + row[f"events{i}"]
-            sums = totals.setdefault(key, [0.0, 0.0] * len(amounts))
             for i in range(len(amounts)):
-                sums[2 * i] += row[f"sum{i}"] or 0.0
-                sums[2 * i + 1] += row[f"count{i}"]
-    for key, sums in totals.items():
+                sums[key][i] += row[f"sum{i}"] or 0.0
+                counts[key][i] += row[f"count{i}"]
+    for key, figures in out.items():
         for i, (role, prop) in enumerate(amounts):
-            total, count = sums[2 * i], sums[2 * i + 1]
-            out[key][f"sum:{role}:{prop}"] = total
-            out[key][f"avg:{role}:{prop}"] = total / count if count else None
+            total, count = sums[key][i], counts[key][i]
+            figures[f"sum:{role}:{prop}"] = total
+            figures[f"avg:{role}:{prop}"] = total / count if count else None
     return out
 
 
