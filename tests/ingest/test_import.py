@@ -395,3 +395,13 @@ def test_an_import_that_fails_midway_stops_checking_and_hands_the_loader_back(
     with transaction(env) as session:
         assert lease.acquire(session, loader.LEASE_NAME, "next-loader", timedelta(minutes=1))
     assert not any(p.name.startswith("import-") for p in (tmp_path / "tmp").iterdir())
+
+
+def test_a_data_dir_with_a_quote_in_its_name_imports(
+    env: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "o'brien"
+    rows = [{"type": "track", "userId": f"u{i}", "event": "Seen"} for i in range(4)]
+    report = import_in_chunks(env, folder, rows, 2)
+    assert (report.loaded, report.rejected) == (4, 0)
+    assert len(stored(env, folder)) == 4
