@@ -506,10 +506,10 @@ def _write_files(
             period = date.fromisoformat(f"{month}-01")  # also proves the text is a month
             staging = root / f".load-{uuid.uuid4().hex}.parquet"
             staged.append((staging, eventstore.new_file_path(root, workspace_id, period)))
-            target = str(staging).replace("'", "''")  # a data dir may hold a quote
+            quoted = str(staging).replace("'", "''")  # a data dir may hold a quote
             con.execute(
                 f"COPY (SELECT {columns} FROM resolved "  # noqa: S608
-                f"WHERE month = '{period:%Y-%m}'{order}) TO '{target}' ({store.PARQUET_OPTIONS})"
+                f"WHERE month = '{period:%Y-%m}'{order}) TO '{quoted}' ({store.PARQUET_OPTIONS})"
             )
         written: list[store.FileStats] = []
         for part, target in staged:
