@@ -3,6 +3,7 @@ pinned metric, a table for CSV, and a chart of each KPI's series."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,15 @@ def value_text(value: float | None, unit: str, currency: str, lang: str) -> str:
         return f"{formatting.number(value, lang, decimals)} {currency}"
     if unit == "seconds":
         return duration(value, lang)
-    return formatting.number(value, lang, 2)
+    return formatting.number(value, lang, _decimals(value))
+
+
+def _decimals(value: float) -> int:
+    """Two decimals, or two significant digits below 0.1: a referral rate of 0.0011 per
+    customer reads 0.0011, not 0.00."""
+    if value == 0 or abs(value) >= 0.1:
+        return 2
+    return min(6, 1 - math.floor(math.log10(abs(value))))
 
 
 def duration(seconds: float, lang: str) -> str:
