@@ -83,6 +83,19 @@ def test_retention_and_churn_answer(live: Live) -> None:
         ({"steps": [{"type": "track"}]}, ["steps", "0", "event"]),
         ({"steps": [{"event": "x", "where": {"a b": 1}}]}, ["steps", "0", "where", "a b"]),
         ({"steps": [{"event": "x"}], "from": "yesterday"}, ["body", "from"]),
+        ({"steps": [{"event": "x"}], "from": "0001-01-01", "to": "9999-12-31"}, ["from"]),
+        ({"steps": [{"event": "x"}], "to": "0001-01-02"}, ["to"]),
+        (
+            {"steps": [{"event": "x", "where": {"n": {"gt": 10**400}}}]},
+            ["steps", "0", "where", "n", "gt"],
+        ),
+        ({"steps": [{"event": "x", "where": {"n": [1, 10**20]}}]}, ["steps", "0", "where", "n"]),
+        ({"steps": [{"event": "x"}], "breakdown": {"by": "trait"}}, ["breakdown", "name"]),
+        ({"steps": [{"event": "x"}], "breakdown": {"by": "property"}}, ["breakdown", "name"]),
+        (
+            {"steps": [{"event": "x"}], "breakdown": {"by": "trait", "name": "a b"}},
+            ["breakdown", "name"],
+        ),
     ],
 )
 def test_bad_funnels_are_422_naming_the_field(live: Live, body: Any, loc: list[Any]) -> None:
@@ -91,6 +104,18 @@ def test_bad_funnels_are_422_naming_the_field(live: Live, body: Any, loc: list[A
     payload = response.json()
     assert payload["error"] == "validation_error"
     assert loc in [e["loc"] for e in payload["errors"]]
+
+
+@pytest.mark.parametrize("number", ["1e309", "-1e309", "NaN", "Infinity"])
+def test_numbers_beyond_a_double_are_422(live: Live, number: str) -> None:
+    body = '{"steps": [{"event": "x", "where": {"n": {"gt": %s}}}]}' % number  # noqa: UP031
+    response = live.client.post(
+        "/api/v1/analytics/funnel",
+        content=body,
+        headers={"Authorization": f"Bearer {live.read_key}", "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["steps", "0", "where", "n", "gt"]
 
 
 def test_a_read_key_is_needed(live: Live) -> None:

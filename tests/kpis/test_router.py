@@ -56,6 +56,10 @@ def test_an_ecommerce_report_counts_what_was_just_sent(live: Live) -> None:
         ({"interval": "hour"}, ["query", "interval"]),
         ({"from": "2026-12-01", "to": "2026-11-01"}, ["from"]),
         ({"pack": "saas", "kpi": "nps"}, ["kpi"]),
+        # the period before, or the default start, would fall off the calendar
+        ({"from": "0001-01-01", "to": "9999-12-31"}, ["from"]),
+        ({"from": "9999-12-30"}, ["from"]),
+        ({"to": "0001-01-02"}, ["to"]),
     ],
 )
 def test_bad_reports_are_422_naming_the_field(live: Live, params: Any, loc: list[str]) -> None:

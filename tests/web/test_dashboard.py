@@ -261,6 +261,11 @@ def test_a_bad_download_names_the_parameter(
         ("/app?from=2026-05-01&to=2026-04-01", "from"),
         ("/app?from=2020-01-01&to=2026-04-01", "from"),
         ("/app?from=yesterday", "from"),
+        # days whose period before, or whose default start, falls off the calendar
+        ("/app?to=0001-01-02", "to"),
+        ("/app/kpis?from=9999-12-30", "from"),
+        ("/app/journeys?to=0001-01-01", "to"),
+        ("/app/text?to=0001-01-01", "to"),
         ("/app/kpis?pack=grocery", "pack"),
         ("/app/kpis?interval=hour", "interval"),
         ("/app/customers/not-an-id", "customer_id"),

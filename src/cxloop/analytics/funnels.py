@@ -31,6 +31,7 @@ from cxloop.analytics.portable import (
     Matcher,
     SpecError,
     activity_sql,
+    check_days,
     day_start,
     literal,
     micros,
@@ -87,10 +88,14 @@ class FunnelSpec:
             raise SpecError("window_days", "must be more than 0")
         if self.window > timedelta(days=MAX_WINDOW_DAYS):
             raise SpecError("window_days", f"at most {MAX_WINDOW_DAYS} days")
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
-        if self.breakdown is not None and self.breakdown.kind is BreakdownKind.PROPERTY:
-            Matcher(event="x", where={self.breakdown.name: {"exists": True}}).check("breakdown")
+        check_days(self.start, self.end)
+        if self.breakdown is not None and self.breakdown.kind is not BreakdownKind.CHANNEL:
+            if not self.breakdown.name:
+                raise SpecError("breakdown.name", f"name the {self.breakdown.kind.value}")
+            try:
+                Matcher(event="x", where={self.breakdown.name: {"exists": True}}).check("x")
+            except SpecError as exc:
+                raise SpecError("breakdown.name", exc.reason) from exc
         if not 0 <= self.dropped_sample <= 1000:
             raise SpecError("dropped_sample", "between 0 and 1000")
 

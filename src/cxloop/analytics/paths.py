@@ -29,6 +29,7 @@ from cxloop.analytics.portable import (
     Matcher,
     SpecError,
     activity_sql,
+    check_days,
     day_start,
     literal,
     micros,
@@ -77,8 +78,7 @@ class PathSpec:
             raise SpecError("steps", f"between 1 and {MAX_STEPS}")
         if not 1 <= self.top <= MAX_TOP:
             raise SpecError("top", f"between 1 and {MAX_TOP}")
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
+        check_days(self.start, self.end)
         if (self.end - self.start).days >= MAX_DAYS:
             raise SpecError("to", f"a range of at most {MAX_DAYS} days")
 

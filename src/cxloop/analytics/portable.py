@@ -31,6 +31,9 @@ from sqlglot import exp
 from cxloop.analytics import events as store
 
 US_PER_DAY = 86_400_000_000
+# the days a query may name: far beyond any event, and far enough from the calendar's ends
+# that a period before or a window after is still a date
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 US_PER_SECOND = 1_000_000
 EPOCH = date(1970, 1, 1)
 # What a customer does: identify, alias and group calls are bookkeeping, not activity.
@@ -216,6 +219,15 @@ def number(name: str, column: str = "properties") -> str:
     return f"TRY_CAST({prop(name, column)} AS DOUBLE)"
 
 
+def check_days(start: date | None, end: date) -> None:
+    """``from`` (if given yet) and ``to`` of a query: known days, in order."""
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise SpecError(name, f"a day from {FIRST_DAY} to {LAST_DAY}")
+    if start is not None and start > end:
+        raise SpecError("from", "must not be after 'to'")
+
+
 def micros(moment: datetime) -> int:
     """A UTC-aware time as microseconds since the epoch."""
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
@@ -322,14 +334,24 @@ def _operator_sql(name: str, op: str, value: Any, path: str) -> str:
     if op == "in":
         if not isinstance(value, list) or not value:
             raise SpecError(path, "give a non-empty list of values")
+        for v in value:
+            _finite(v, path)
         if all(_is_number(v) for v in value):
             return f"{number(name)} IN ({', '.join(literal(float(v)) for v in value)})"
         return f"{prop(name)} IN ({', '.join(literal(_text(v, path)) for v in value)})"
-    if _is_number(value):
+    if _is_number(_finite(value, path)):
         return f"{number(name)} {_COMPARE[op]} {literal(float(value))}"
     if op not in ("eq", "ne"):
         raise SpecError(path, f"{op} compares numbers")
     return f"{prop(name)} {_COMPARE[op]} {literal(_text(value, path))}"
+
+
+def _finite(value: Any, path: str) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(path, "numbers are finite (1e309 and NaN are not)")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        raise SpecError(path, "numbers are below 2^53 in size, as in JSON")
+    return value
 
 
 def _is_number(value: Any) -> bool:

@@ -27,6 +27,7 @@ from cxloop.analytics.portable import (
     Engine,
     Matcher,
     SpecError,
+    check_days,
     day_number,
     matcher_or_activity,
     month_number,
@@ -70,8 +71,7 @@ class RetentionSpec:
     until: date | None = None  # the last day observed (inclusive); default: no limit
 
     def check(self) -> None:
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
+        check_days(self.start, self.end)
         if not 0 <= self.periods <= MAX_PERIODS:
             raise SpecError("periods", f"between 0 and {MAX_PERIODS}")
         if self.cohort is not None:
@@ -182,8 +182,7 @@ class ChurnSpec:
     sample: int = 20
 
     def check(self) -> None:
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
+        check_days(self.start, self.end)
         if not 1 <= self.inactive_days <= 3650:
             raise SpecError("inactive_days", "between 1 and 3650")
         if self.activity is not None:

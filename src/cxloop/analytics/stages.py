@@ -38,6 +38,7 @@ from cxloop.analytics.portable import (
     Engine,
     Matcher,
     SpecError,
+    check_days,
     day_start,
     literal,
     micros,
@@ -101,8 +102,7 @@ class Range:
     interval: Interval = Interval.WEEK
 
     def check(self) -> None:
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
+        check_days(self.start, self.end)
         if len(self.edges) - 1 > MAX_BUCKETS:
             raise SpecError("interval", f"more than {MAX_BUCKETS} buckets; use a longer one")
 

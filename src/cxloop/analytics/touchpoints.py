@@ -50,6 +50,7 @@ from cxloop.analytics.portable import (
     Engine,
     Matcher,
     SpecError,
+    check_days,
     day_number,
     day_start,
     literal,
@@ -100,8 +101,7 @@ class ScorecardSpec:
     only: str | None = None  # just this touchpoint
 
     def check(self) -> None:
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
+        check_days(self.start, self.end)
         if (self.end - self.start).days >= MAX_DAYS:
             raise SpecError("to", f"a range of at most {MAX_DAYS} days")
         if self.window <= timedelta(0):

@@ -26,7 +26,7 @@ from cxloop.analytics.kpis import DEFAULT_ROLES, PACK_NAMES, PACKS, Interval, Kp
 from cxloop.analytics.kpis.compute import KpiResult
 from cxloop.analytics.kpis.formulas import measures_of
 from cxloop.analytics.kpis.roles import resolve
-from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_start
+from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, check_days, day_start
 from cxloop.core.actors import Actor
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
@@ -272,20 +272,21 @@ def report(
     depends on besides the event files, ``read(session)`` reads it."""
     setting = get_settings(session, workspace_id)
     end = end or utcnow().date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     chosen = pack or setting.pack
-    length = end - start + timedelta(days=1)
-    spec = KpiSpec(
-        pack=chosen,
-        start=start,
-        end=end,
-        interval=interval,
-        mapping=matchers(setting),
-        spend=spend_by_day(session, workspace_id, start - length, end, setting.currency),
-        churn_days=setting.churn_days,
-        only=tuple(only),
-    )
     try:
+        check_days(start, end)  # before the days are moved, which could overflow
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        length = end - start + timedelta(days=1)
+        spec = KpiSpec(
+            pack=chosen,
+            start=start,
+            end=end,
+            interval=interval,
+            mapping=matchers(setting),
+            spend=spend_by_day(session, workspace_id, start - length, end, setting.currency),
+            churn_days=setting.churn_days,
+            only=tuple(only),
+        )
         spec.check()
     except SpecError as exc:
         raise errors.InvalidKpiQuery(exc.field, exc.reason) from exc

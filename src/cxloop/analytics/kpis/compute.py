@@ -33,6 +33,7 @@ from cxloop.analytics.portable import (
     Matcher,
     SpecError,
     activity_sql,
+    check_days,
     day_number,
     literal,
     month_number,
@@ -65,8 +66,7 @@ class KpiSpec:
     def check(self) -> None:
         if self.pack not in PACKS:
             raise SpecError("pack", f"unknown pack; use {', '.join(PACKS)}")
-        if self.start > self.end:
-            raise SpecError("from", "must not be after 'to'")
+        check_days(self.start, self.end)
         if len(buckets(self)) > MAX_BUCKETS:
             raise SpecError("interval", f"more than {MAX_BUCKETS} points; use a longer one")
         if not 1 <= self.churn_days <= 3650:
