@@ -195,8 +195,17 @@ def test_the_timeline_pages_newest_first_and_filters(live: Live) -> None:
     assert len(only_app) == 3
     window = live.api(url, **{"from": "2026-11-12T00:00:00Z", "to": "2026-11-14T00:00:00Z"})
     assert [i["timestamp"][:10] for i in window.json()["items"]] == ["2026-11-13", "2026-11-12"]
+    # a bare day, or a time without an offset, is UTC; the calendar's ends are days like others
+    for since, until in (("2026-11-12", "2026-11-14"), ("2026-11-12T00:00:00", "2026-11-14")):
+        same = live.api(url, **{"from": since, "to": until})
+        assert same.status_code == 200, same.text
+        assert same.json()["items"] == window.json()["items"]
+    ends = live.api(url, **{"from": "0001-01-01", "to": "9999-12-31T23:59:59Z"})
+    assert ends.status_code == 200, ends.text
+    assert len(ends.json()["items"]) == 7
     tracks = live.api(url, type="track", event="Viewed").json()["items"]
     assert len(tracks) == 3
-    bad = live.api(url, cursor="not-a-cursor")
-    assert bad.status_code == 400
-    assert bad.json()["error"] == "bad_lookup"
+    for cursor in ("not-a-cursor", "MjAyNi0xMS0xMlQwMDowMDowMHxtLTE"):  # the second: no offset
+        bad = live.api(url, cursor=cursor)
+        assert bad.status_code == 400
+        assert bad.json()["error"] == "bad_lookup"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query
 
@@ -50,8 +50,16 @@ def read_timeline(
     channel: list[str] = Query(default_factory=list, description="Only these channels"),
     type: list[str] = Query(default_factory=list, description="Only these message types"),
     event: list[str] = Query(default_factory=list, description="Only these track events"),
-    since: datetime | None = Query(None, alias="from", description="From this time (inclusive)"),
-    until: datetime | None = Query(None, alias="to", description="Until this time (exclusive)"),
+    since: datetime | None = Query(
+        None,
+        alias="from",
+        description="From this time (inclusive; a day or a time without an offset is UTC)",
+    ),
+    until: datetime | None = Query(
+        None,
+        alias="to",
+        description="Until this time (exclusive; a day or a time without an offset is UTC)",
+    ),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
 ) -> object:
@@ -62,8 +70,8 @@ def read_timeline(
         channels=channel,
         types=type,
         events=event,
-        since=since,
-        until=until,
+        since=_utc(since),
+        until=_utc(until),
         before=service.decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
@@ -71,6 +79,10 @@ def read_timeline(
         session, principal.workspace_id, profile, events_root(settings), flt
     )
     return {"customer_id": profile.id, "items": rows, "next_cursor": next_cursor}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @router.get("/identity-rules", response_model=IdentityRules)

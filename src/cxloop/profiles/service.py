@@ -581,6 +581,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, _, message_id = raw.partition("|")
-        return datetime.fromisoformat(moment), message_id
+        found = datetime.fromisoformat(moment)
+        if found.tzinfo is None or not message_id:
+            raise ValueError("not a cursor")
+        return found, message_id
     except (ValueError, UnicodeDecodeError):
         raise errors.BadLookup("cursor: not a cursor this API gave out") from None
