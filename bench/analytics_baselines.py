@@ -20,10 +20,13 @@ import pandas as pd
 import pyarrow as pa
 
 from cxloop.analytics import events as store
+from cxloop.analytics.portable import PASSIVE_EVENTS
 
 Answer = dict[str, Any]
 DAY_US = 86_400_000_000
 ACTIVITY = ("track", "page", "screen")
+# an action is a track, page or screen call, but no email delivered or push received
+PASSIVE = ", ".join(f"'{e}'" for e in PASSIVE_EVENTS)
 STEPS = ("Product Viewed", "Product Added", "Order Completed")
 KPI_EVENTS = (
     "Order Completed",
@@ -245,6 +248,7 @@ WITH a AS (
            epoch_us(p.timestamp) AS t, (epoch_us(p.timestamp) // {day} + 3) // 7 AS w
     FROM $FILES AS p LEFT JOIN merge_map AS m ON m.from_id = p.profile_id
     WHERE p.type IN ('track', 'page', 'screen') AND p.timestamp < '{stop}'::TIMESTAMPTZ
+      AND (p.event IS NULL OR p.event NOT IN ({passive}))
 ),
 cohort AS (
     SELECT c, arg_min(w, t) AS w FROM a GROUP BY c
@@ -264,6 +268,7 @@ def retention_answer(rows: Sequence[tuple[date, int, int]]) -> Answer:
 
 def retention_duckdb(glob: str, merge_map: Mapping[str, str], plan: Plan) -> Answer:
     sql = RETENTION.format(
+        passive=PASSIVE,
         day=DAY_US,
         stop=moment(plan.observed_until),
         low=us(plan.cohorts_from),
@@ -274,12 +279,17 @@ def retention_duckdb(glob: str, merge_map: Mapping[str, str], plan: Plan) -> Ans
 
 
 def retention_pandas(paths: Sequence[str], merge_map: Mapping[str, str], plan: Plan) -> Answer:
+    stop = pd.Timestamp(moment(plan.observed_until))
     frame = _read(
         paths,
         ["profile_id", "timestamp", "type"],
-        [
-            ("type", "in", list(ACTIVITY)),
-            ("timestamp", "<", pd.Timestamp(moment(plan.observed_until))),
+        [  # page and screen calls, or track events but the passive ones
+            [("type", "in", ["page", "screen"]), ("timestamp", "<", stop)],
+            [
+                ("type", "==", "track"),
+                ("event", "not in", PASSIVE_EVENTS),
+                ("timestamp", "<", stop),
+            ],
         ],
     )
     day = _micros(frame) // DAY_US
@@ -349,7 +359,8 @@ WITH x AS (
            CASE WHEN p.timestamp >= '{cur}'::TIMESTAMPTZ THEN 'cur' ELSE 'prev' END AS g,
            CASE WHEN p.timestamp >= '{cur}'::TIMESTAMPTZ
                 THEN greatest(date_trunc('week', p.timestamp), '{cur}'::TIMESTAMPTZ) END AS w,
-           p.type IN ('track', 'page', 'screen') AS act,
+           p.type IN ('track', 'page', 'screen')
+               AND (p.event IS NULL OR p.event NOT IN ({passive})) AS act,
            p.event = 'Order Completed' AS buy,
            CASE WHEN p.event = 'Order Completed' THEN coalesce(
                TRY_CAST(json_extract_string(p.properties, '$.revenue') AS DOUBLE),
@@ -410,7 +421,9 @@ def kpis_duckdb(
     groups = _groups(plan)
     stop = plan.kpi_to + timedelta(days=1)
     rows = _duck(
-        KPI_SIMPLE.format(cur=moment(plan.kpi_from), low=moment(groups[1][1]), high=moment(stop)),
+        KPI_SIMPLE.format(
+            passive=PASSIVE, cur=moment(plan.kpi_from), low=moment(groups[1][1]), high=moment(stop)
+        ),
         glob,
         merge_map,
     )
@@ -453,7 +466,7 @@ def kpis_pandas(
     figures: dict[str, dict[str, float]] = {}
     for key, a, b in groups:
         g = frame[(frame.day >= daynum(a)) & (frame.day < daynum(b))]
-        act = g[g.type.isin(ACTIVITY)]
+        act = g[g.type.isin(ACTIVITY) & ~g.event.isin(PASSIVE_EVENTS)]
         buy = g[g.event == "Order Completed"]
         props = buy.properties.map(orjson.loads)
         revenue = props.map(

@@ -31,7 +31,7 @@ def shop_rows() -> list[dict[str, object]]:
         ev("b", "Checkout Started", W),
         ev("c", "Product Viewed", W + 3 * D),
         ev("d", "Order Completed", W + 4 * D, revenue=30),
-        ev("e", "Email Delivered", W),
+        ev("e", "Email Delivered", W),  # sent to e, not done by e: e is not active
         ev("f", "Email Delivered", W),
         ev("f", "Email Link Clicked", W + D),
         ev("g", "Product List Viewed", W, list_id="recommended"),
@@ -54,14 +54,14 @@ def test_the_ecommerce_pack_by_hand(tmp_path: Path) -> None:
     results = compute(engine(tmp_path, shop_rows()), KpiSpec(pack="ecommerce", spend=spend, **WEEK))
     kpis = by_id(results)
     expected = {  # id: (value, previous)
-        "conversion_rate": (2 / 8, 1 / 2),
+        "conversion_rate": (2 / 7, 1 / 2),
         "average_cart_size": (60.0, 20.0),
         "purchase_frequency": (1.5, 1.0),
         "cart_abandonment": (0.5, None),
         "cac": (300.0, 100.0),  # a is new; d bought the week before
         "revenue_per_customer": (90.0, 20.0),
         "recommendation_acceptance": (0.5, None),
-        "virality": (1 / 8, 0.0),
+        "virality": (1 / 7, 0.0),
         "email_click_through": (0.5, None),
     }
     assert set(kpis) == set(expected)
@@ -73,8 +73,10 @@ def test_the_ecommerce_pack_by_hand(tmp_path: Path) -> None:
         else:
             assert got.previous == pytest.approx(previous), kpi_id  # type: ignore[attr-defined]
     conversion = kpis["conversion_rate"]
-    assert conversion.change == pytest.approx(-0.5)  # type: ignore[attr-defined]
-    assert [(p.start, p.value) for p in conversion.series] == [(date(2026, 11, 9), 0.25)]  # type: ignore[attr-defined]
+    assert conversion.change == pytest.approx((2 / 7) / (1 / 2) - 1)  # type: ignore[attr-defined]
+    assert [(p.start, p.value) for p in conversion.series] == [  # type: ignore[attr-defined]
+        (date(2026, 11, 9), pytest.approx(2 / 7))
+    ]  # type: ignore[attr-defined]
 
 
 def test_daily_series_are_clipped_to_the_period(tmp_path: Path) -> None:
@@ -96,7 +98,7 @@ def test_a_workspace_mapping_replaces_a_default_role(tmp_path: Path) -> None:
         **WEEK,
     )
     kpis = by_id(compute(engine(tmp_path, rows), spec))
-    assert kpis["conversion_rate"].value == pytest.approx(1 / 8)  # type: ignore[attr-defined]
+    assert kpis["conversion_rate"].value == pytest.approx(1 / 7)  # type: ignore[attr-defined]
     assert kpis["revenue_per_customer"].value == 10.0  # type: ignore[attr-defined]
     with pytest.raises(SpecError) as caught:
         compute(engine(tmp_path, rows), KpiSpec(pack="ecommerce", mapping={"nope": []}, **WEEK))

@@ -329,14 +329,15 @@ def _disjoint(steps: Sequence[Matcher]) -> bool:
 
 
 def _strict_ctes(spec: FunnelSpec) -> list[str]:
-    """Each step's event must be the customer's very next action: every action is read."""
+    """Each step's event must be the customer's very next action: every action is read (and
+    every event of a step, should a step be a passive event such as an email delivered)."""
     n, window = len(spec.steps), spec.window_us
     low, high = spec.entry_bounds
     matches = ", ".join(f"{s.sql()} AS m{i}" for i, s in enumerate(spec.steps, 1))
+    read = " OR ".join([activity_sql(), *(s.sql() for s in spec.steps)])
     ctes = [
         f"base AS (SELECT customer_id, ts, message_id, {_breakdown_value(spec)} AS bd, "  # noqa: S608
-        f"{matches} FROM events WHERE ts >= {low} AND ts < {high + window} AND "
-        f"({activity_sql()}))",
+        f"{matches} FROM events WHERE ts >= {low} AND ts < {high + window} AND ({read}))",
         f"f1 AS (SELECT *, CASE WHEN m1 AND ts < {high} THEN ts END AS s1 FROM base)",  # noqa: S608
     ]
     for k in range(2, n + 1):

@@ -140,7 +140,7 @@ def node_sql(spec: PathSpec) -> str:
     """The node of an event, NULL when it is none."""
     if spec.nodes is None:
         return (
-            f"CASE WHEN type = 'track' THEN event WHEN NOT ({activity_sql()}) THEN NULL "
+            f"CASE WHEN NOT {activity_sql()} THEN NULL WHEN type = 'track' THEN event "
             "WHEN name IS NULL THEN type ELSE concat(type, ': ', name) END"
         )
     if not spec.nodes:

@@ -38,6 +38,15 @@ US_PER_SECOND = 1_000_000
 EPOCH = date(1970, 1, 1)
 # What a customer does: identify, alias and group calls are bookkeeping, not activity.
 ACTIVITY_TYPES = ("track", "page", "screen")
+# Track events of Segment's email and mobile specs that happen *to* a customer: an email
+# service reports a delivery for everyone on the list, so with them every subscriber would be
+# active, never churn, and count in every conversion rate. Opens, clicks and taps are actions.
+PASSIVE_EVENTS = (
+    "Email Delivered",
+    "Email Bounced",
+    "Push Notification Received",
+    "Push Notification Bounced",
+)
 MESSAGE_TYPES = ("track", "page", "screen", "identify", "group", "alias")
 NONE = "(none)"  # the breakdown group of customers without a value
 PROPERTY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}(\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,4}")
@@ -302,7 +311,10 @@ class Matcher:
 
 
 def activity_sql() -> str:
-    return f"type IN ({', '.join(literal(t) for t in ACTIVITY_TYPES)})"
+    """An action of the customer: a track, page or screen call, but no passive event."""
+    types = ", ".join(literal(t) for t in ACTIVITY_TYPES)
+    passive = ", ".join(literal(e) for e in PASSIVE_EVENTS)
+    return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({passive})))"
 
 
 def matcher_or_activity(matcher: Matcher | None) -> str:

@@ -38,6 +38,7 @@ KINDS: tuple[tuple[str, str | None], ...] = (
     ("track", "Order Shipped"),
     ("track", "Order Delivered"),
     ("track", "Order Refunded"),
+    ("track", "Email Delivered"),
     ("track", "Email Opened"),
     ("track", "Email Link Clicked"),
     ("track", "Support Chat Started"),

@@ -347,10 +347,15 @@ class ShopBase:
             return
         for index in range(bisect_left(self.campaign_times, since), len(self.campaigns)):
             sent = self.campaign_times[index]
+            # every campaign reaches the inbox of whoever opted in, a minute or so after it is
+            # sent (no draw: the rest of the shop stays as it was)
+            delivered = sent + (1 + person % 90) * SECOND
+            if delivered < self.end:
+                add(delivered, KIND["Email Delivered"], person, EMAIL, ref=index)
             chance = fx.OPEN + fx.OPEN_MOOD * mood if sent < stopped else fx.OPEN_CHURNED
             if not draw.chance(chance):
                 continue
-            opened = sent + int(draw.exp(8 * HOUR))
+            opened = max(sent + int(draw.exp(8 * HOUR)), delivered + SECOND)
             if opened >= self.end:
                 continue
             add(opened, KIND["Email Opened"], person, EMAIL, ref=index)

@@ -2,7 +2,8 @@
 
 A measure is named ``kind[:role[:property]]``:
 
-- ``active``: customers with any action (track, page or screen);
+- ``active``: customers with any action (a track, page or screen call, but no passive event
+  such as an email delivered: :data:`cxloop.analytics.portable.PASSIVE_EVENTS`);
 - ``events:R`` / ``customers:R``: events of role R, customers with one;
 - ``sum:R:P`` / ``avg:R:P``: a numeric property of R's events (``revenue`` falls back to
   ``total`` and ``value``); ``both:R:S``: customers with events of both roles;
