@@ -118,9 +118,14 @@ def retention_sql(spec: RetentionSpec) -> str:
     stop = day_number(spec.observed_until) * US_PER_DAY
     first = matcher_or_activity(spec.cohort)
     back = matcher_or_activity(spec.returning)
+    # the same events start a cohort and bring a customer back (by default any action): each
+    # row read is both, and the condition is evaluated once, in the scan's filter
+    read, first, back = (
+        (first, "TRUE", "TRUE") if first == back else (f"{first} OR {back}", first, back)
+    )
     return (
         f"WITH acts AS (SELECT customer_id, ts, {bucket_sql(spec.period)} AS b, "  # noqa: S608
-        f"{first} AS c, {back} AS r FROM events WHERE ts < {stop} AND ({first} OR {back})), "
+        f"{first} AS c, {back} AS r FROM events WHERE ts < {stop} AND ({read})), "
         "firsts AS (SELECT customer_id, min(CASE WHEN c THEN ts END) AS first_ts, "
         "min_by(b, CASE WHEN c THEN ts END) AS cb FROM acts GROUP BY customer_id), "
         "cohort AS (SELECT customer_id, first_ts, cb FROM firsts "
