@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxloop.dashboard.kpi_views import value_text
+from cxloop.dashboard.kpi_views import arrow_of, trend_of, value_text
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,21 @@ def test_units_and_languages() -> None:
     assert value_text(27400.5, "money", "VND", "vi") == "27.400 VND"
     assert value_text(1234, "count", "USD", "en") == "1,234"
     assert value_text(None, "number", "USD", "en") == "\u2013"
+
+
+@pytest.mark.parametrize(
+    ("change", "higher_is_better", "arrow", "trend"),
+    [
+        (0.10, True, "\u25b2", "better"),
+        (-0.25, False, "\u25bc", "better"),  # cart abandonment down: better, and down
+        (0.05, False, "\u25b2", "worse"),
+        (-0.05, True, "\u25bc", "worse"),
+        (0.0, True, "", "same"),
+        (None, True, "", "same"),
+    ],
+)
+def test_the_arrow_shows_the_direction_and_the_trend_the_judgement(
+    change: float | None, higher_is_better: bool, arrow: str, trend: str
+) -> None:
+    kpi = {"change": change, "higher_is_better": higher_is_better}
+    assert (arrow_of(kpi), trend_of(kpi)) == (arrow, trend)

@@ -31,6 +31,7 @@ class Tile:
     previous: str
     change: str
     trend: str  # "better", "worse" or "same"
+    arrow: str  # up, down or none: the direction of the change
     is_omtm: bool
     sparkline: str
     raw: dict[str, Any]
@@ -89,6 +90,15 @@ def duration(seconds: float, lang: str) -> str:
     return f"{minutes} {translate('unit.minutes', lang)}"
 
 
+def arrow_of(kpi: dict[str, Any]) -> str:
+    """Which way the figure went: the arrow shows the direction, the colour and the word
+    whether that is better (cart abandonment down is better, and its arrow points down)."""
+    change = kpi.get("change")
+    if change is None or abs(change) < 1e-9:
+        return ""
+    return "\u25b2" if change > 0 else "\u25bc"
+
+
 def trend_of(kpi: dict[str, Any]) -> str:
     change = kpi.get("change")
     if change is None or abs(change) < 1e-9:
@@ -111,6 +121,7 @@ def tile(page: Page, kpi: dict[str, Any], currency: str) -> Tile:
             None if kpi["change"] is None else kpi["change"] * 100, lang, 1, " %"
         ),
         trend=trend_of(kpi),
+        arrow=arrow_of(kpi),
         is_omtm=bool(kpi["is_omtm"]),
         sparkline=charts.sparkline(series, page.t("kpis.sparkline").format(kpi=name)),
         raw=kpi,
