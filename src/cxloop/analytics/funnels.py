@@ -32,6 +32,7 @@ from cxloop.analytics.portable import (
     SpecError,
     activity_sql,
     check_days,
+    check_property,
     day_start,
     literal,
     micros,
@@ -92,10 +93,7 @@ class FunnelSpec:
         if self.breakdown is not None and self.breakdown.kind is not BreakdownKind.CHANNEL:
             if not self.breakdown.name:
                 raise SpecError("breakdown.name", f"name the {self.breakdown.kind.value}")
-            try:
-                Matcher(event="x", where={self.breakdown.name: {"exists": True}}).check("x")
-            except SpecError as exc:
-                raise SpecError("breakdown.name", exc.reason) from exc
+            check_property(self.breakdown.name, "breakdown.name")
         if not 0 <= self.dropped_sample <= 1000:
             raise SpecError("dropped_sample", "between 0 and 1000")
 

@@ -237,6 +237,15 @@ def check_days(start: date | None, end: date) -> None:
         raise SpecError("from", "must not be after 'to'")
 
 
+def day_range(start: date | None, end: date | None, days: int, today: date) -> tuple[date, date]:
+    """``from`` and ``to`` of a query with their defaults: ``to`` today, ``from`` so that the
+    range has ``days`` days. The days given are checked before any is moved, which could
+    leave the calendar."""
+    end = end or today
+    check_days(start, end)
+    return start or end - timedelta(days=days - 1), end
+
+
 def micros(moment: datetime) -> int:
     """A UTC-aware time as microseconds since the epoch."""
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
@@ -321,9 +330,13 @@ def matcher_or_activity(matcher: Matcher | None) -> str:
     return matcher.sql() if matcher is not None else f"({activity_sql()})"
 
 
-def _condition_sql(name: str, condition: Any, path: str) -> str:
+def check_property(name: str, path: str) -> None:
     if not PROPERTY.fullmatch(name):
         raise SpecError(path, "property names are letters, digits and _, dotted for objects")
+
+
+def _condition_sql(name: str, condition: Any, path: str) -> str:
+    check_property(name, path)
     if isinstance(condition, Mapping):
         if not condition:
             raise SpecError(path, "give at least one operator")

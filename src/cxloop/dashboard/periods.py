@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cxloop.analytics.portable import FIRST_DAY, LAST_DAY
+from cxloop.analytics.portable import SpecError, day_range
 from cxloop.core.errors import InvalidInput
 from cxloop.core.time import utcnow
 
@@ -44,13 +44,10 @@ def choose(start: date | None, end: date | None, tz: str, default_days: int) -> 
     """The period asked for, or the last ``default_days`` days up to today; a 422 naming
     ``from`` or ``to`` when it is upside down or longer than three years."""
     today = utcnow().astimezone(_zone(tz)).date()
-    end = end or today
-    for name, day in (("from", start), ("to", end)):  # before the days are moved
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise InvalidInput(name, f"a day from {FIRST_DAY} to {LAST_DAY}")
-    start = start or end - timedelta(days=default_days - 1)
-    if start > end:
-        raise InvalidInput("from", "must be on or before to")
+    try:
+        start, end = day_range(start, end, default_days, today)
+    except SpecError as exc:
+        raise InvalidInput(exc.field, exc.reason) from exc
     if (end - start).days + 1 > MAX_DAYS:
         raise InvalidInput("from", f"the period is longer than {MAX_DAYS} days")
     return Period(start, end, tz)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.accounts import service as accounts
 from cxloop.analytics import stages as placement
-from cxloop.analytics.portable import SpecError, check_days, day_start
+from cxloop.analytics.portable import SpecError, day_range, day_start
 from cxloop.core.actors import Actor
 from cxloop.core.time import utcnow
 from cxloop.journeys import errors, templates
@@ -220,10 +220,8 @@ def _targets_of_milestones(milestones: Sequence[MilestoneDoc]) -> list[placement
 
 
 def _range(start: date | None, end: date | None, interval: str) -> placement.Range:
-    end = end or utcnow().date()
     try:
-        check_days(start, end)  # before the days are moved, which could overflow
-        start = start or end - timedelta(days=DEFAULT_DAYS[interval] - 1)
+        start, end = day_range(start, end, DEFAULT_DAYS[interval], utcnow().date())
         result = placement.Range(start, end, placement.Interval(interval))
         result.check()
     except SpecError as exc:

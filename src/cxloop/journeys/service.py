@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import funnels, retention
-from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, check_days, day_start
+from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_range, day_start
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
 from cxloop.journeys import errors, schemas
@@ -46,12 +46,10 @@ def to_matcher(model: schemas.EventMatcher) -> Matcher:
 
 
 def _range(start: date | None, end: date | None, days: int = DEFAULT_DAYS) -> tuple[date, date]:
-    end = end or utcnow().date()
     try:
-        check_days(start, end)  # before the days are moved, which could overflow
+        return day_range(start, end, days, utcnow().date())
     except SpecError as exc:
         raise errors.InvalidQuery(exc.field, exc.reason) from exc
-    return start or end - timedelta(days=days - 1), end
 
 
 def _checked(spec: Any) -> None:

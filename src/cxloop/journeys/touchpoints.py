@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import paths as path_analysis
 from cxloop.analytics import touchpoints as analysis
 from cxloop.analytics.feedback import EVENT, Figure, Metric
-from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, check_days, day_start
+from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_range, day_start
 from cxloop.core.errors import NotFound
 from cxloop.core.time import utcnow
 from cxloop.journeys import errors
@@ -131,12 +131,10 @@ def load_map(session: Session, workspace_id: uuid.UUID, journey_id: uuid.UUID | 
 
 
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or utcnow().date()
     try:
-        check_days(start, end)  # before the days are moved, which could overflow
+        return day_range(start, end, DEFAULT_DAYS, utcnow().date())
     except SpecError as exc:
         raise errors.InvalidQuery(exc.field, exc.reason) from exc
-    return start or end - timedelta(days=DEFAULT_DAYS - 1), end
 
 
 def journey_with(session: Session, workspace_id: uuid.UUID, key: str) -> Map:

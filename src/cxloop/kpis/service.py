@@ -26,7 +26,7 @@ from cxloop.analytics.kpis import DEFAULT_ROLES, PACK_NAMES, PACKS, Interval, Kp
 from cxloop.analytics.kpis.compute import KpiResult
 from cxloop.analytics.kpis.formulas import measures_of
 from cxloop.analytics.kpis.roles import resolve
-from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, check_days, day_start
+from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_range, day_start
 from cxloop.core.actors import Actor
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
@@ -271,11 +271,9 @@ def report(
     dashboard, see :mod:`cxloop.dashboard.memo`); ``question`` names everything the answer
     depends on besides the event files, ``read(session)`` reads it."""
     setting = get_settings(session, workspace_id)
-    end = end or utcnow().date()
     chosen = pack or setting.pack
     try:
-        check_days(start, end)  # before the days are moved, which could overflow
-        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        start, end = day_range(start, end, DEFAULT_DAYS, utcnow().date())
         length = end - start + timedelta(days=1)
         spec = KpiSpec(
             pack=chosen,
