@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         ge=1000,
         description="Files with this many events or more are left alone by compaction.",
     )
+    index_interval: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds between checks whether a workspace's customer-event index is due.",
+    )
     message_id_retention_days: int = Field(
         default=7,
         ge=1,

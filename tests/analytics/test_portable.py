@@ -285,3 +285,27 @@ def test_duckdb_gets_an_eighth_of_the_machine_within_bounds() -> None:
     assert store.memory_limit(64 * gib) == "2048MiB"  # more buys nothing measurable
     setting = store.connect().execute("SELECT current_setting('memory_limit')").fetchall()
     assert setting[0][0].endswith("iB")
+
+
+def test_a_funnel_read_from_the_customer_event_index_agrees(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The index of two files and the third as the delta, on both engines, and the events.
+    Last in the module: a new Spark engine redefines the session's views."""
+    rows, merges = dataset()
+    folder = tmp_path_factory.mktemp("indexed")
+    files = write(folder, rows, parts=3)
+    store.write_index(files[:2], folder / "index.parquet")
+    indexed = store.Indexed(str(folder / "index.parquet"), [str(files[2])])
+    spec = funnels.FunnelSpec(
+        steps=[Matcher("Product Viewed"), Matcher("Product Added"), Matcher("Order Completed")],
+        start=date(2026, 9, 1),
+        end=date(2026, 11, 30),
+        window=timedelta(days=7),
+        breakdown=funnels.Breakdown(funnels.BreakdownKind.TRAIT, "plan"),
+    )
+    duck = funnels.run(DuckDBEngine(files, merges, indexed), spec)
+    spark_ = funnels.run(SparkEngine(spark, files, merges, indexed), spec)
+    assert duck.steps[1].customers > 0
+    same(duck, spark_)
+    same(duck, funnels.run(DuckDBEngine(files, merges), spec))

@@ -161,6 +161,69 @@ def partition_dir(root: Path, workspace_id: str, month: str) -> Path:
     return root / f"workspace={workspace_id}" / f"month={month}"
 
 
+# -- the customer-event index ------------------------------------------------------------
+
+# Rows per row group of an index file. Its rows are sorted by event, so a query of three
+# events reads the few row groups that hold them and skips the rest by their statistics.
+INDEX_ROW_GROUP_ROWS = 32 * 1024
+INDEX_OPTIONS = (
+    f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {INDEX_ROW_GROUP_ROWS}, PARQUET_VERSION v2"
+)
+# the name a matcher gives an event: ``event`` of a track call, ``name`` of a page or screen
+INDEX_EVENT = "CASE WHEN type = 'track' THEN event ELSE name END"
+INDEX_SCHEMA = pa.schema(
+    [
+        pa.field("profile_id", pa.string()),
+        pa.field("type", pa.string()),
+        pa.field("event", pa.string()),
+        pa.field("times", pa.list_(pa.int64())),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """An index file and the current event files it does not hold (newer than it)."""
+
+    index: str
+    delta: Sequence[str]
+    # the earliest and latest event time (microseconds) of the index and the delta: a query
+    # whose range covers them needs no filter by time
+    span: tuple[int, int] | None = None
+
+
+def write_index(files: Sequence[str | Path], path: Path) -> int:
+    """Write the customer-event index of ``files`` atomically; returns how many events it holds.
+
+    One row per profile, call type and event name, with the times (microseconds) of that
+    profile's events of that name: the shape a funnel needs, grouped once instead of at every
+    query. Rows are sorted by type and event, so a query reads only its events' row groups.
+    Like the ``events`` relation, the index keeps every stored event (no deduplication).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    con = connect().cursor()
+    try:
+        source = "read_parquet(?, union_by_name = true)" if files else "empty_events"
+        con.register("empty_events", SCHEMA.empty_table())
+        target = str(tmp).replace("'", "''")
+        con.execute(
+            f"COPY (SELECT profile_id, type, {INDEX_EVENT} AS event, "  # noqa: S608
+            f"list(epoch_us(timestamp) ORDER BY timestamp) AS times FROM {source} "
+            f"GROUP BY ALL ORDER BY type, event, profile_id) TO '{target}' ({INDEX_OPTIONS})",
+            [[str(f) for f in files]] if files else [],
+        )
+        row = con.execute(
+            "SELECT coalesce(sum(len(times)), 0) FROM read_parquet(?)", [str(tmp)]
+        ).fetchone()
+    finally:
+        con.close()
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    return int(row[0]) if row else 0
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 _local = threading.local()

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from cxloop.analytics.events import Indexed
 from cxloop.analytics.portable import (
     NONE,
     US_PER_DAY,
@@ -138,13 +139,27 @@ def step_name(step: Matcher) -> str:
     return step.event or f"{step.type}"
 
 
-def funnel_sql(spec: FunnelSpec) -> str:
-    """The SQL of a funnel (DuckDB dialect, Spark-compatible)."""
+def indexable(spec: FunnelSpec) -> bool:
+    """Whether the customer-event index can answer: loose order, steps named by type and
+    event only, and no breakdown by a property or channel of the entry."""
+    return (
+        spec.order is Order.LOOSE
+        and all(not s.where and s.channel is None for s in spec.steps)
+        and (spec.breakdown is None or spec.breakdown.kind is BreakdownKind.TRAIT)
+    )
+
+
+def funnel_sql(spec: FunnelSpec, index: Indexed | None = None) -> str:
+    """The SQL of a funnel (DuckDB dialect, Spark-compatible); with ``index``, each
+    customer's step times come from ``event_times`` (:func:`indexable` specs only)."""
     spec.check()
+    if index is not None and not indexable(spec):
+        raise ValueError("this funnel cannot read the customer-event index")
     n = len(spec.steps)
     low, high = spec.entry_bounds
     window = spec.window_us
-    ctes = _loose_ctes(spec, low, high) if spec.order is Order.LOOSE else _strict_ctes(spec)
+    loose = spec.order is Order.LOOSE
+    ctes = _loose_ctes(spec, low, high, index) if loose else _strict_ctes(spec)
     # ``grouped`` is read twice, by the figures and by the sample of who dropped: MATERIALIZED
     # keeps DuckDB from working out every customer's level twice
     if spec.breakdown is not None and spec.breakdown.kind is BreakdownKind.TRAIT:
@@ -198,7 +213,7 @@ def funnel_sql(spec: FunnelSpec) -> str:
     return "WITH " + ", ".join(ctes) + " " + body
 
 
-def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
+def _loose_ctes(spec: FunnelSpec, low: int, high: int, index: Indexed | None) -> list[str]:
     """``per``: one row per entered customer with the level reached and the times to convert.
 
     Each customer's events of each step become a list of times (``l1`` .. ``ln``, no order
@@ -241,12 +256,20 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
     )
     pairs = " + ".join(f"array_length(l{k - 1}) * array_length(l{k})" for k in range(2, n + 1))
     light = f", coalesce({pairs}, 0) <= {PAIRS_LIMIT} AS light" if n > 1 else ""
-    ctes = [
-        f"elements AS ({rows})",
-        # entered: a step-1 list with an element (Spark's is empty where DuckDB's is NULL)
-        f"lists AS (SELECT * FROM (SELECT customer_id, {bd} AS bd, {lists}{light} "  # noqa: S608
-        "FROM elements GROUP BY customer_id) AS g WHERE array_length(l1) > 0)",
-    ]
+    ctes = [f"elements AS ({rows})"]
+    grouping = f"{bd} AS bd, {lists}{light} FROM elements"
+    if index is not None:  # the lists come grouped already: only the steps' rows are read
+        ctes = []
+        steps = " OR ".join(_index_match(s) for s in spec.steps)
+        grouping = (
+            f"CAST(NULL AS VARCHAR) AS bd, {_indexed_lists(spec, low, high, index.span)}{light} "
+            f"FROM event_times WHERE ({steps})"
+        )
+    # entered: a step-1 list with an element (Spark's is empty where DuckDB's is NULL)
+    ctes.append(
+        f"lists AS (SELECT * FROM (SELECT customer_id, {grouping} "  # noqa: S608
+        "GROUP BY customer_id) AS g WHERE array_length(l1) > 0)"
+    )
     if n == 1:
         ctes.append("per AS (SELECT customer_id, bd, 1 AS lvl FROM lists)")
         return ctes
@@ -282,6 +305,27 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int) -> list[str]:
         f"FROM (SELECT *, {_fold(n, low, window)} AS z FROM {source} WHERE NOT light) AS h)"
     )
     return ctes
+
+
+def _index_match(step: Matcher) -> str:
+    """A step's rows of ``event_times`` (its name is the event of a track call, else the
+    name of a page or screen call)."""
+    event = f" AND event = {literal(step.event)}" if step.event else ""
+    return f"(type = {literal(step.type)}{event})"
+
+
+def _indexed_lists(spec: FunnelSpec, low: int, high: int, span: tuple[int, int] | None) -> str:
+    """``l1`` .. ``ln`` from the index: each step's times of a customer (of every profile
+    merged into them), those of step 1 in ``[low, high)``, the others until the window ends
+    after ``high``. A list is not filtered when every time held is in its range (``span``)."""
+    lists = []
+    for k, step in enumerate(spec.steps, 1):
+        until = high if k == 1 else high + spec.window_us
+        times = f"flatten(list(times) FILTER (WHERE {_index_match(step)}))"
+        if span is None or span[0] < low or span[1] >= until:
+            times = f"list_filter({times}, lambda t: t >= {low} AND t < {until})"
+        lists.append(f"{times} AS l{k}")
+    return ", ".join(lists)
 
 
 def _fold(n: int, low: int, window: int) -> str:
@@ -367,8 +411,9 @@ def _breakdown_value(spec: FunnelSpec) -> str:
 
 
 def run(engine: Engine, spec: FunnelSpec) -> FunnelResult:
-    """Compute the funnel in one query."""
-    return assemble(spec, engine.run(funnel_sql(spec)))
+    """Compute the funnel in one query, from the customer-event index where it can."""
+    index = engine.index if indexable(spec) else None
+    return assemble(spec, engine.run(funnel_sql(spec, index)))
 
 
 def assemble(spec: FunnelSpec, rows: Sequence[Mapping[str, Any]]) -> FunnelResult:

@@ -59,6 +59,22 @@ _VIEW_COLUMNS = (
 )
 
 
+def _event_times(index: str, delta: str | None, ts: str, collect: str) -> str:
+    """``event_times``: the index's rows and those of the files newer than it, by customer."""
+    rows = f"SELECT profile_id, type, event, times FROM {index}"  # noqa: S608
+    if delta is not None:
+        name = store.INDEX_EVENT
+        rows += (
+            f" UNION ALL SELECT profile_id, type, {name} AS event, {collect}({ts}) AS times "  # noqa: S608
+            f"FROM {delta} GROUP BY profile_id, type, {name}"
+        )
+    return (
+        "CREATE OR REPLACE TEMP VIEW event_times AS SELECT coalesce(m.into_id, x.profile_id) "  # noqa: S608
+        f"AS customer_id, x.type, x.event, x.times FROM ({rows}) AS x "
+        "LEFT JOIN merge_map AS m ON m.from_id = x.profile_id"
+    )
+
+
 class SpecError(ValueError):
     """A query spec that cannot run; ``field`` is the dotted path of the culprit."""
 
@@ -75,6 +91,9 @@ class Engine(Protocol):
     """Runs DuckDB-dialect SQL over ``events`` (and any extra tables) and returns dict rows."""
 
     name: str
+    # when set, ``event_times`` exists: the customer-event index with the newer files' events
+    # (see :func:`cxloop.analytics.events.write_index`)
+    index: store.Indexed | None
 
     def run(
         self, sql: str, tables: Mapping[str, pa.Table] | None = None
@@ -86,8 +105,14 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, files: Sequence[str | Path], merge_map: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        files: Sequence[str | Path],
+        merge_map: Mapping[str, str],
+        index: store.Indexed | None = None,
+    ) -> None:
         self.files = [str(f) for f in files]
+        self.index = index
         self.merge_map = pa.table(
             {
                 "from_id": pa.array(list(merge_map.keys()), pa.string()),
@@ -118,6 +143,17 @@ class DuckDBEngine:
                 "year(e.timestamp) * 12 + month(e.timestamp) - 1 AS month_n "
                 f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id"
             )
+            if self.index is not None:
+                delta = [str(f) for f in self.index.delta]
+                fresh = f"read_parquet({_list_literal(delta)}, union_by_name = true)"
+                con.execute(
+                    _event_times(
+                        f"read_parquet({literal(self.index.index)})",
+                        fresh if delta else None,
+                        "epoch_us(timestamp)",
+                        "list",
+                    )
+                )
             result = con.sql(sql)
             table = result.to_arrow_table() if result is not None else None
         finally:
@@ -134,8 +170,15 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, spark: Any, files: Sequence[str | Path], merge_map: Mapping[str, str]):
+    def __init__(
+        self,
+        spark: Any,
+        files: Sequence[str | Path],
+        merge_map: Mapping[str, str],
+        index: store.Indexed | None = None,
+    ):
         self.spark = spark
+        self.index = index
         raw = spark.read.parquet(*[str(f) for f in files])
         raw.createOrReplaceTempView("cxloop_raw_events")
         mapping = spark.createDataFrame(
@@ -151,6 +194,12 @@ class SparkEngine:
             "year(e.timestamp) * 12 + month(e.timestamp) - 1 AS month_n "
             "FROM cxloop_raw_events AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id"
         )
+        if index is not None:
+            spark.read.parquet(index.index).createOrReplaceTempView("cxloop_index")
+            if index.delta:
+                spark.read.parquet(*index.delta).createOrReplaceTempView("cxloop_delta")
+            delta = "cxloop_delta" if index.delta else None
+            spark.sql(_event_times("cxloop_index", delta, "unix_micros(timestamp)", "collect_list"))
 
     def run(self, sql: str, tables: Mapping[str, pa.Table] | None = None) -> list[dict[str, Any]]:
         for name, table in (tables or {}).items():

@@ -38,7 +38,7 @@ from cxloop.accounts import service as accounts
 from cxloop.config import Settings
 from cxloop.core import migrate
 from cxloop.core.actors import Actor
-from cxloop.core.db import make_engine, make_sessionmaker, transaction
+from cxloop.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from cxloop.core.errors import Conflict
 from cxloop.core.security import split_api_key
 from cxloop.core.time import utcnow
@@ -46,6 +46,7 @@ from cxloop.demo import content, segment
 from cxloop.demo.dataset import Dataset
 from cxloop.demo.defaults import WORKSPACE
 from cxloop.demo.simulate import Config, simulate
+from cxloop.eventstore import index as event_index
 from cxloop.eventstore import service as eventstore
 from cxloop.eventstore.service import events_root
 from cxloop.ingest import importer, loader
@@ -242,6 +243,7 @@ def _load(
         settings, factory, workspace_id, dataset, survey_ids, show
     )
     settle(settings, factory, show)
+    index(settings, factory, workspace_id, show)
     show.begin("marketing spend, KPIs and the journey map", None)
     with transaction(factory) as session:
         counts["spend_rows"] = load_spend(session, workspace_id, dataset, actor)
@@ -345,6 +347,22 @@ def settle(settings: Settings, factory: sessionmaker[Session], show: Reporter) -
     """Move the ``Survey Responded`` events from the inbox into the event store."""
     show.begin("storing the survey response events", None)
     loader.drain(factory, events_root(settings), f"demo-{uuid.uuid4().hex[:8]}")
+    show.end()
+
+
+def index(
+    settings: Settings, factory: sessionmaker[Session], workspace_id: uuid.UUID, show: Reporter
+) -> None:
+    """Build the customer-event index now rather than at the worker's next round."""
+    with read_transaction(factory) as session:
+        due = event_index.due(session, workspace_id)
+    if not due:
+        return
+    show.begin("indexing each customer's events", None)
+    try:
+        event_index.build(factory, workspace_id, events_root(settings))
+    except event_index.IndexConflict:  # compacted meanwhile: the worker builds it later
+        log.info("the customer-event index was not built: files were compacted meanwhile")
     show.end()
 
 

@@ -22,7 +22,7 @@ from cxloop.analytics import events as store
 from cxloop.config import Settings
 from cxloop.core.ids import uuid7
 from cxloop.core.time import utcnow
-from cxloop.models import EventFile
+from cxloop.models import EventFile, EventIndex
 
 log = logging.getLogger(__name__)
 
@@ -117,41 +117,40 @@ def compact_partition(
     ).all()
     if len(rows) < 2:
         return 0
+    # only files held by the same customer-event index (or by none) are merged: the new
+    # file's events are then all in that index, or all outside it
+    groups: dict[uuid.UUID | None, list[EventFile]] = {}
+    for row in rows:
+        groups.setdefault(row.index_id, []).append(row)
+    index_id, rows = max(groups.items(), key=lambda g: len(g[1]))
+    if len(rows) < 2:
+        return 0
     out = new_file_path(root, workspace_id, period)
     stats_ = store.compact([root / r.path for r in rows], out)
     now = utcnow()
+    same = EventFile.index_id.is_(None) if index_id is None else EventFile.index_id == index_id
     swapped = session.execute(
         update(EventFile)
-        .where(EventFile.id.in_([r.id for r in rows]), EventFile.replaced_at.is_(None))
+        .where(EventFile.id.in_([r.id for r in rows]), EventFile.replaced_at.is_(None), same)
         .values(replaced_at=now)
         .execution_options(synchronize_session=False)
     )
     if swapped.rowcount != len(rows):  # type: ignore[attr-defined]
         out.unlink(missing_ok=True)
-        raise CompactionConflict("another compaction replaced some of these files first")
-    register(session, workspace_id, root, stats_)
+        raise CompactionConflict("another compaction or an index replaced these files first")
+    register(session, workspace_id, root, stats_).index_id = index_id
     session.flush()
     return len(rows)
 
 
 def collect_garbage(session: Session, root: Path, *, grace: timedelta = GRACE) -> int:
-    """Delete files replaced longer than ``grace`` ago, and files no manifest row knows
-    (left by a loader that died before its commit). Returns how many files went."""
+    """Delete files and indexes replaced longer than ``grace`` ago, and files no manifest row
+    knows (left by a loader that died before its commit). Returns how many files went."""
     cutoff = utcnow() - grace
-    old = session.execute(
-        select(EventFile.id, EventFile.path).where(EventFile.replaced_at < cutoff)
-    ).all()
-    removed = 0
-    for _, path in old:
-        (root / path).unlink(missing_ok=True)
-        removed += 1
-    if old:
-        session.execute(
-            delete(EventFile)
-            .where(EventFile.id.in_([r[0] for r in old]))
-            .execution_options(synchronize_session=False)
-        )
+    removed = _remove_replaced(session, root, EventFile, cutoff)
+    removed += _remove_replaced(session, root, EventIndex, cutoff)
     known = set(session.scalars(select(EventFile.path)))
+    known |= set(session.scalars(select(EventIndex.path)))
     if root.exists():
         for dirpath, _, names in os.walk(root):
             for name in names:
@@ -163,3 +162,19 @@ def collect_garbage(session: Session, root: Path, *, grace: timedelta = GRACE) -
                     full.unlink(missing_ok=True)
                     removed += 1
     return removed
+
+
+def _remove_replaced(
+    session: Session, root: Path, model: type[EventFile] | type[EventIndex], cutoff: datetime
+) -> int:
+    """Delete the files of ``model`` rows replaced before ``cutoff``, and the rows."""
+    old = session.execute(select(model.id, model.path).where(model.replaced_at < cutoff)).all()
+    for _, path in old:
+        (root / path).unlink(missing_ok=True)
+    if old:
+        session.execute(
+            delete(model)
+            .where(model.id.in_([r[0] for r in old]))
+            .execution_options(synchronize_session=False)
+        )
+    return len(old)

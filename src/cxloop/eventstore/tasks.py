@@ -1,4 +1,5 @@
-"""Background upkeep of the event store: compaction and removal of unused files."""
+"""Background upkeep of the event store: compaction, the customer-event index, removal of
+unused files."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from cxloop.eventstore import service
-from cxloop.jobs.registry import JobContext, job, schedule
+from cxloop.core.db import read_transaction
+from cxloop.eventstore import index, service
+from cxloop.jobs.registry import JobContext, LoopContext, job, loop, schedule
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,21 @@ def compact_files(ctx: JobContext, payload: dict[str, Any]) -> None:
 def collect_garbage(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Delete files that compaction replaced, and files a crashed loader left behind."""
     service.collect_garbage(ctx.session, service.events_root(ctx.settings))
+
+
+@loop("eventstore.indexer")
+def run_indexer(ctx: LoopContext) -> None:
+    """(Re)build the customer-event index of each workspace whose events outgrew it. A loop,
+    not a job: a job's transaction would hold SQLite's write lock while the file is written."""
+    root = service.events_root(ctx.settings)
+    while not ctx.stop.wait(ctx.settings.index_interval):
+        with read_transaction(ctx.factory) as session:
+            due = [w for w in index.workspaces(session) if index.due(session, w)]
+        for workspace_id in due:
+            try:
+                index.build(ctx.factory, workspace_id, root)
+            except index.IndexConflict:
+                log.info("index of %s not built: files were compacted meanwhile", workspace_id)
 
 
 schedule(

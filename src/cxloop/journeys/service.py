@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cxloop.analytics import funnels, retention
 from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_range, day_start
 from cxloop.core.time import utcnow
-from cxloop.eventstore.service import current_files
+from cxloop.eventstore import index as event_index
 from cxloop.journeys import errors, schemas
 from cxloop.profiles.service import merge_map
 
@@ -35,8 +35,10 @@ class Reader:
         self.session, self.root, self.workspace_id = session, root, workspace_id
 
     def engine(self, since: datetime | None, until: datetime) -> DuckDBEngine:
-        files = current_files(self.session, self.workspace_id, self.root, since=since, until=until)
-        return DuckDBEngine(files, merge_map(self.session, self.workspace_id))
+        files, index = event_index.for_query(
+            self.session, self.workspace_id, self.root, since=since, until=until
+        )
+        return DuckDBEngine(files, merge_map(self.session, self.workspace_id), index)
 
 
 def to_matcher(model: schemas.EventMatcher) -> Matcher:

@@ -4,7 +4,7 @@ from cxloop.core.db import Base
 from cxloop.core.enums import JobStatus, Role, Scope
 from cxloop.models.accounts import ApiKey, Membership, User, Workspace
 from cxloop.models.audit import AuditEvent
-from cxloop.models.events import EventFile, InboxBatch, MessageKey
+from cxloop.models.events import EventFile, EventIndex, InboxBatch, MessageKey
 from cxloop.models.jobs import Job, JobSchedule, Lease
 from cxloop.models.journeys import Journey
 from cxloop.models.kpis import KpiSetting, MarketingSpend
@@ -35,6 +35,7 @@ __all__ = [
     "Base",
     "ContactPolicy",
     "EventFile",
+    "EventIndex",
     "Identity",
     "IdentityRuleSet",
     "InboxBatch",

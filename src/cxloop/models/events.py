@@ -61,3 +61,24 @@ class EventFile(IdMixin, TimestampMixin, Base):
     min_timestamp: Mapped[datetime]
     max_timestamp: Mapped[datetime]
     replaced_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the customer-event index that holds this file's events (compaction keeps it: it merges
+    # only files held by the same index, or by none)
+    index_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+
+
+class EventIndex(IdMixin, TimestampMixin, Base):
+    """A customer-event index of a workspace (``analytics.events.write_index``): the events of
+    the files whose ``index_id`` is its id. The current one has no ``replaced_at``."""
+
+    __tablename__ = "event_index"
+    __table_args__ = (
+        Index("ix_event_index_workspace_id_replaced_at", "workspace_id", "replaced_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(400), unique=True)  # relative to the events root
+    event_count: Mapped[int] = mapped_column(BigInteger)
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    min_timestamp: Mapped[datetime | None] = mapped_column(default=None)
+    max_timestamp: Mapped[datetime | None] = mapped_column(default=None)
+    replaced_at: Mapped[datetime | None] = mapped_column(default=None)
