@@ -178,6 +178,19 @@ def test_retention_and_churn_agree(engines: tuple[Any, Any]) -> None:
     duck, spark = (retention.retention(e, spec) for e in engines)
     assert duck.cohorts
     same(duck, spark)
+    # a cohort of first orders, back on any view: the general query, not the one pass
+    spec = retention.RetentionSpec(
+        start=date(2026, 9, 1),
+        end=date(2026, 11, 30),
+        period=retention.Period.MONTH,
+        periods=2,
+        cohort=Matcher("Order Completed"),
+        returning=Matcher("Product Viewed"),
+    )
+    assert "bit_or" not in retention.retention_sql(spec)
+    duck, spark = (retention.retention(e, spec) for e in engines)
+    assert duck.cohorts
+    same(duck, spark)
     churn = retention.ChurnSpec(
         date(2026, 10, 1), date(2026, 11, 30), 14, interval=retention.Period.WEEK
     )
