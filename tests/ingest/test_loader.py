@@ -78,6 +78,46 @@ def test_profile_statistics_match_a_recount_from_the_files(live: Live) -> None:
     assert sorted(v[0] for v in after.values()) == [2, 2, 2]
 
 
+def test_an_email_delivered_does_not_make_a_customer_seen(live: Live) -> None:
+    """Deliveries count as events, but "last seen" is the customer's last own event; one who
+    only received has no "last seen". The loader and a recount from the files agree."""
+    at = "2026-10-05T10:00:00Z"
+    later = "2026-10-09T10:00:00Z"
+    batch = [
+        msg("track", 1, userId="reader", event="Email Opened", timestamp=at),
+        msg("track", 2, userId="reader", event="Email Delivered", timestamp=later),
+        msg("track", 3, userId="list-only", event="Email Delivered", timestamp=at),
+        # one with traits goes through the resolver alone, not in a group
+        msg(
+            "track",
+            4,
+            userId="reader",
+            event="Push Notification Received",
+            timestamp=later,
+            context={"traits": {"email": "reader@example.com"}},
+        ),
+    ]
+    assert live.send("/v1/batch", {"batch": batch}).status_code == 200
+    live.load()
+
+    def seen() -> dict[int, tuple[Any, Any]]:
+        def iso(moment: Any) -> Any:
+            return moment and moment.isoformat()
+
+        with transaction(live.factory) as session:
+            profiles_ = session.scalars(select(Profile))
+            return {p.event_count: (iso(p.first_seen_at), iso(p.last_seen_at)) for p in profiles_}
+
+    loaded = seen()
+    assert loaded == {
+        3: ("2026-10-05T10:00:00+00:00", "2026-10-05T10:00:00+00:00"),
+        1: ("2026-10-05T10:00:00+00:00", None),
+    }
+    with transaction(live.factory) as session:
+        profile_stats.recompute_stats(session, live.workspace_id, live.root)
+    assert seen() == loaded
+
+
 def test_identify_traits_phone_and_email_make_the_profile(live: Live) -> None:
     live.send(
         "/v1/identify",

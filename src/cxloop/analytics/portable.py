@@ -375,6 +375,12 @@ def activity_sql() -> str:
     return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({passive})))"
 
 
+def passive_sql() -> str:
+    """An event that happens to the customer (an email delivered): it does not make them seen."""
+    passive = ", ".join(literal(e) for e in PASSIVE_EVENTS)
+    return f"(type = 'track' AND event IN ({passive}))"
+
+
 def matcher_or_activity(matcher: Matcher | None) -> str:
     return matcher.sql() if matcher is not None else f"({activity_sql()})"
 

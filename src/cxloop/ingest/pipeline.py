@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import events as store
+from cxloop.analytics.portable import PASSIVE_EVENTS, passive_sql
 from cxloop.core.time import utcnow
 from cxloop.eventstore import service as eventstore
 from cxloop.ingest import feedback, sqlnorm
@@ -344,7 +345,8 @@ def _resolve(
         ""
         if cache is not None
         else (
-            ", count(*) AS n, epoch_us(max(timestamp)) AS last_us, "
+            ", count(*) AS n, "
+            f"epoch_us(max(timestamp) FILTER (WHERE NOT {passive_sql()})) AS last_us, "
             "histogram(type) AS types, histogram(channel) AS channels"
         )
     )
@@ -361,7 +363,7 @@ def _resolve(
     extras = _rows(
         con,
         """
-        SELECT seq, message_id, type, channel, epoch_us(timestamp) AS ts, user_id,
+        SELECT seq, message_id, type, event, channel, epoch_us(timestamp) AS ts, user_id,
                anonymous_id, previous_id, traits,
                json_extract_string(context, '$.traits') AS context_traits,
                json_extract_string(context, '$.externalIds') AS external_ids
@@ -382,7 +384,9 @@ def _resolve(
         if cache is None:
             obs.type_counts, obs.channel_counts = dict(g["types"]), dict(g["channels"])
             obs.type, obs.channel = min(obs.type_counts), min(obs.channel_counts)
+            # the last action: NULL when the customer only received (an email delivered)
             obs.count, obs.last_timestamp = g["n"], g["last_us"]
+            obs.passive = g["last_us"] is None
         work.append((g["first_seq"], obs, g["pair_key"]))
     for x in extras:
         work.append((x["seq"], observe_row(x, normalise, rules), None))
@@ -481,6 +485,7 @@ def observe_row(row: dict[str, Any], normalise: Normaliser, rules: IdentityRules
         message_id=row["message_id"],
         traits=traits if row["type"] == "identify" and isinstance(traits, dict) else None,
         previous_id=previous,
+        passive=row["type"] == "track" and row.get("event") in PASSIVE_EVENTS,
     )
 
 

@@ -36,6 +36,9 @@ class Observation:
     last_timestamp: int | None = None
     type_counts: dict[str, int] | None = None
     channel_counts: dict[str, int] | None = None
+    # only events that happen to the customer (an email delivered, a push received): they
+    # count, but do not make the customer seen (``last_seen``)
+    passive: bool = False
 
 
 @dataclass(slots=True)
@@ -237,7 +240,7 @@ class Resolver:
         last = obs.last_timestamp if obs.last_timestamp is not None else ts
         if profile.first_seen is None or ts < profile.first_seen:
             profile.first_seen = ts
-        if profile.last_seen is None or last > profile.last_seen:
+        if not obs.passive and (profile.last_seen is None or last > profile.last_seen):
             profile.last_seen = last
         profile.event_count += obs.count
         _add(profile.counters, obs.type_counts or {obs.type: obs.count})

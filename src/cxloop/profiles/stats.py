@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import events as store
+from cxloop.analytics.portable import passive_sql
 from cxloop.core.db import UTCDateTime
 from cxloop.core.time import utcnow
 from cxloop.eventstore.service import current_files
@@ -67,7 +68,8 @@ def recompute_stats(
     # ids come from this workspace's own files and merge map; the formats are constants
     sql = (
         f"SELECT CAST(json_array({identifier}, count(*), "  # noqa: S608
-        f"strftime(min(timestamp), '{moment}'), strftime(max(timestamp), '{moment}'), "
+        f"strftime(min(timestamp), '{moment}'), "
+        f"strftime(max(timestamp) FILTER (WHERE NOT {passive_sql()}), '{moment}'), "
         "CAST(histogram(type) AS JSON), CAST(histogram(channel) AS JSON)) AS VARCHAR) AS row "
         f"FROM events {where}GROUP BY customer_id"
     )
