@@ -44,8 +44,11 @@ def run_indexer(ctx: LoopContext) -> None:
         for workspace_id in due:
             try:
                 index.build(ctx.factory, workspace_id, root)
-            except index.IndexConflict:
-                log.info("index of %s not built: files were compacted meanwhile", workspace_id)
+            except index.IndexConflict:  # compaction or another worker's build came first
+                log.info("index of %s not built: its files changed meanwhile", workspace_id)
+            except Exception:
+                # one workspace's failure (a file gone, the disk full) stops no other
+                log.exception("index of %s not built", workspace_id)
 
 
 schedule(
