@@ -176,6 +176,7 @@ INDEX_SCHEMA = pa.schema(
         pa.field("profile_id", pa.string()),
         pa.field("type", pa.string()),
         pa.field("event", pa.string()),
+        pa.field("channel", pa.string()),
         pa.field("times", pa.list_(pa.int64())),
     ]
 )
@@ -195,10 +196,11 @@ class Indexed:
 def write_index(files: Sequence[str | Path], path: Path) -> int:
     """Write the customer-event index of ``files`` atomically; returns how many events it holds.
 
-    One row per profile, call type and event name, with the times (microseconds) of that
-    profile's events of that name: the shape a funnel needs, grouped once instead of at every
-    query. Rows are sorted by type and event, so a query reads only its events' row groups.
-    Like the ``events`` relation, the index keeps every stored event (no deduplication).
+    One row per profile, call type, event name and channel, with the times (microseconds) of
+    that profile's events of that name on that channel: the shape a funnel needs, grouped once
+    instead of at every query. Rows are sorted by type and event, so a query reads only its
+    events' row groups. Like the ``events`` relation, it keeps every stored event (no
+    deduplication).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -208,7 +210,7 @@ def write_index(files: Sequence[str | Path], path: Path) -> int:
         con.register("empty_events", SCHEMA.empty_table())
         target = str(tmp).replace("'", "''")
         con.execute(
-            f"COPY (SELECT profile_id, type, {INDEX_EVENT} AS event, "  # noqa: S608
+            f"COPY (SELECT profile_id, type, {INDEX_EVENT} AS event, channel, "  # noqa: S608
             f"list(epoch_us(timestamp) ORDER BY timestamp) AS times FROM {source} "
             f"GROUP BY ALL ORDER BY type, event, profile_id) TO '{target}' ({INDEX_OPTIONS})",
             [[str(f) for f in files]] if files else [],

@@ -140,11 +140,12 @@ def step_name(step: Matcher) -> str:
 
 
 def indexable(spec: FunnelSpec) -> bool:
-    """Whether the customer-event index can answer: loose order, steps named by type and
-    event only, and no breakdown by a property or channel of the entry."""
+    """Whether the customer-event index can answer: loose order, steps named by type, event
+    and channel (no property filter), and no breakdown by a property or channel of the entry
+    (which event came first among equal times is not in the index)."""
     return (
         spec.order is Order.LOOSE
-        and all(not s.where and s.channel is None for s in spec.steps)
+        and all(not s.where for s in spec.steps)
         and (spec.breakdown is None or spec.breakdown.kind is BreakdownKind.TRAIT)
     )
 
@@ -311,7 +312,8 @@ def _index_match(step: Matcher) -> str:
     """A step's rows of ``event_times`` (its name is the event of a track call, else the
     name of a page or screen call)."""
     event = f" AND event = {literal(step.event)}" if step.event else ""
-    return f"(type = {literal(step.type)}{event})"
+    channel = f" AND channel = {literal(step.channel)}" if step.channel else ""
+    return f"(type = {literal(step.type)}{event}{channel})"
 
 
 def _indexed_lists(spec: FunnelSpec, low: int, high: int, span: tuple[int, int] | None) -> str:

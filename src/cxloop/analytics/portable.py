@@ -61,16 +61,16 @@ _VIEW_COLUMNS = (
 
 def _event_times(index: str, delta: str | None, ts: str, collect: str) -> str:
     """``event_times``: the index's rows and those of the files newer than it, by customer."""
-    rows = f"SELECT profile_id, type, event, times FROM {index}"  # noqa: S608
+    rows = f"SELECT profile_id, type, event, channel, times FROM {index}"  # noqa: S608
     if delta is not None:
         name = store.INDEX_EVENT
         rows += (
-            f" UNION ALL SELECT profile_id, type, {name} AS event, {collect}({ts}) AS times "  # noqa: S608
-            f"FROM {delta} GROUP BY profile_id, type, {name}"
+            f" UNION ALL SELECT profile_id, type, {name} AS event, channel, "  # noqa: S608
+            f"{collect}({ts}) AS times FROM {delta} GROUP BY profile_id, type, {name}, channel"
         )
     return (
         "CREATE OR REPLACE TEMP VIEW event_times AS SELECT coalesce(m.into_id, x.profile_id) "  # noqa: S608
-        f"AS customer_id, x.type, x.event, x.times FROM ({rows}) AS x "
+        f"AS customer_id, x.type, x.event, x.channel, x.times FROM ({rows}) AS x "
         "LEFT JOIN merge_map AS m ON m.from_id = x.profile_id"
     )
 
