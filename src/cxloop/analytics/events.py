@@ -171,15 +171,6 @@ INDEX_OPTIONS = (
 )
 # the name a matcher gives an event: ``event`` of a track call, ``name`` of a page or screen
 INDEX_EVENT = "CASE WHEN type = 'track' THEN event ELSE name END"
-INDEX_SCHEMA = pa.schema(
-    [
-        pa.field("profile_id", pa.string()),
-        pa.field("type", pa.string()),
-        pa.field("event", pa.string()),
-        pa.field("channel", pa.string()),
-        pa.field("times", pa.list_(pa.int64())),
-    ]
-)
 
 
 @dataclass(frozen=True)

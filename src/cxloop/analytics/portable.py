@@ -371,14 +371,16 @@ class Matcher:
 def activity_sql() -> str:
     """An action of the customer: a track, page or screen call, but no passive event."""
     types = ", ".join(literal(t) for t in ACTIVITY_TYPES)
-    passive = ", ".join(literal(e) for e in PASSIVE_EVENTS)
-    return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({passive})))"
+    return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({_passive_names()})))"
 
 
 def passive_sql() -> str:
     """An event that happens to the customer (an email delivered): it does not make them seen."""
-    passive = ", ".join(literal(e) for e in PASSIVE_EVENTS)
-    return f"(type = 'track' AND event IN ({passive}))"
+    return f"(type = 'track' AND event IN ({_passive_names()}))"
+
+
+def _passive_names() -> str:
+    return ", ".join(literal(e) for e in PASSIVE_EVENTS)
 
 
 def matcher_or_activity(matcher: Matcher | None) -> str:

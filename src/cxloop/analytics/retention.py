@@ -122,7 +122,7 @@ def retention_sql(spec: RetentionSpec) -> str:
     back = matcher_or_activity(spec.returning)
     base = bucket_of(spec.period, spec.start)
     if first == back and bucket_of(spec.period, spec.end) + spec.periods - base < BITS:
-        return _one_pass_sql(spec, first, base)
+        return _one_pass_sql(spec, first, base, (low, high, stop))
     # the same events start a cohort and bring a customer back: each row read is both, and
     # the condition is evaluated once, in the scan's filter
     read, first, back = (
@@ -144,16 +144,15 @@ def retention_sql(spec: RetentionSpec) -> str:
     )
 
 
-def _one_pass_sql(spec: RetentionSpec, read: str, base: int) -> str:
+def _one_pass_sql(spec: RetentionSpec, read: str, base: int, bounds: tuple[int, int, int]) -> str:
     """Cohorts when the same events start a cohort and bring a customer back (by default any
     action), in one grouping by customer: their first time, its period, and the periods they
     came back in as bits of one BIGINT (period ``base`` + i is bit i). Every event of a
     customer of a cohort is at or after their first, so no event needs comparing with it:
     the general query's join and distinct pairs (twice the time on ``bench/analytics.py``)
-    are not needed."""
-    low = day_number(spec.start) * US_PER_DAY
-    high = (day_number(spec.end) + 1) * US_PER_DAY
-    stop = day_number(spec.observed_until) * US_PER_DAY
+    are not needed. ``bounds``: the first cohort moment, the one after the last, and the
+    first moment not read."""
+    low, high, stop = bounds
     b = bucket_sql(spec.period)
     ks = ", ".join(f"({k})" for k in range(spec.periods + 1))
     return (

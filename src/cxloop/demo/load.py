@@ -38,7 +38,7 @@ from cxloop.accounts import service as accounts
 from cxloop.config import Settings
 from cxloop.core import migrate
 from cxloop.core.actors import Actor
-from cxloop.core.db import make_engine, make_sessionmaker, read_transaction, transaction
+from cxloop.core.db import make_engine, make_sessionmaker, transaction
 from cxloop.core.errors import Conflict
 from cxloop.core.security import split_api_key
 from cxloop.core.time import utcnow
@@ -354,15 +354,8 @@ def index(
     settings: Settings, factory: sessionmaker[Session], workspace_id: uuid.UUID, show: Reporter
 ) -> None:
     """Build the customer-event index now rather than at the worker's next round."""
-    with read_transaction(factory) as session:
-        due = event_index.due(session, workspace_id)
-    if not due:
-        return
     show.begin("indexing each customer's events", None)
-    try:
-        event_index.build(factory, workspace_id, events_root(settings))
-    except event_index.IndexConflict:  # compacted meanwhile: the worker builds it later
-        log.info("the customer-event index was not built: files were compacted meanwhile")
+    event_index.refresh(factory, workspace_id, events_root(settings))
     show.end()
 
 

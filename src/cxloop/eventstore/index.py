@@ -26,6 +26,7 @@ from cxloop.analytics.portable import micros
 from cxloop.core.db import read_transaction, transaction
 from cxloop.core.ids import uuid7
 from cxloop.core.time import utcnow
+from cxloop.eventstore.service import current_query
 from cxloop.models import EventFile, EventIndex
 
 log = logging.getLogger(__name__)
@@ -61,18 +62,17 @@ def for_query(
     """The current files that may hold events between ``since`` and ``until``, and the index
     with its delta among them; no index when reading the events is the better plan: there is
     none, or most of its events are outside the range (a short range over a long history)."""
-    query = select(
+    query = current_query(
+        workspace_id,
+        since,
+        until,
         EventFile.path,
         EventFile.index_id,
         EventFile.row_count,
         EventFile.min_timestamp,
         EventFile.max_timestamp,
-    ).where(EventFile.workspace_id == workspace_id, EventFile.replaced_at.is_(None))
-    if since is not None:
-        query = query.where(EventFile.max_timestamp >= since)
-    if until is not None:
-        query = query.where(EventFile.min_timestamp < until)
-    rows = session.execute(query.order_by(EventFile.period, EventFile.id)).all()
+    )
+    rows = session.execute(query).all()
     files = [str(root / r.path) for r in rows]
     index = current(session, workspace_id)
     if index is None:
@@ -112,6 +112,21 @@ def due(session: Session, workspace_id: uuid.UUID) -> bool:
         return total >= MIN_EVENTS
     outside = sum(int(r.row_count) for r in rows if r.index_id != index.id)
     return outside > STALE_SHARE * max(total - outside, 1)
+
+
+def refresh(
+    factory: sessionmaker[Session], workspace_id: uuid.UUID, root: Path
+) -> EventIndex | None:
+    """Build the workspace's index if it is :func:`due`; the new index, or None when none was
+    due or a compaction changed the files meanwhile (the next round builds it)."""
+    with read_transaction(factory) as session:
+        if not due(session, workspace_id):
+            return None
+    try:
+        return build(factory, workspace_id, root)
+    except IndexConflict:  # compaction or another worker's build came first
+        log.info("index of %s not built: its files changed meanwhile", workspace_id)
+        return None
 
 
 def build(factory: sessionmaker[Session], workspace_id: uuid.UUID, root: Path) -> EventIndex | None:

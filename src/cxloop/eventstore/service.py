@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import events as store
@@ -70,14 +71,23 @@ def current_files(
 ) -> list[str]:
     """Absolute paths of the workspace's current files, optionally only those that may hold
     events between ``since`` and ``until`` (the manifest keeps each file's time range)."""
-    query = select(EventFile.path).where(
+    query = current_query(workspace_id, since, until, EventFile.path)
+    return [str(root / p) for p in session.scalars(query)]
+
+
+def current_query(
+    workspace_id: uuid.UUID, since: datetime | None, until: datetime | None, *columns: Any
+) -> Select[Any]:
+    """``columns`` of the workspace's current files that may hold events between ``since`` and
+    ``until``, in the order queries read them."""
+    query = select(*columns).where(
         EventFile.workspace_id == workspace_id, EventFile.replaced_at.is_(None)
     )
     if since is not None:
         query = query.where(EventFile.max_timestamp >= since)
     if until is not None:
         query = query.where(EventFile.min_timestamp < until)
-    return [str(root / p) for p in session.scalars(query.order_by(EventFile.period, EventFile.id))]
+    return query.order_by(EventFile.period, EventFile.id)
 
 
 def stats(session: Session, workspace_id: uuid.UUID) -> tuple[int, int]:

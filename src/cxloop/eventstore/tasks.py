@@ -40,12 +40,10 @@ def run_indexer(ctx: LoopContext) -> None:
     root = service.events_root(ctx.settings)
     while not ctx.stop.wait(ctx.settings.index_interval):
         with read_transaction(ctx.factory) as session:
-            due = [w for w in index.workspaces(session) if index.due(session, w)]
-        for workspace_id in due:
+            workspaces = index.workspaces(session)
+        for workspace_id in workspaces:
             try:
-                index.build(ctx.factory, workspace_id, root)
-            except index.IndexConflict:  # compaction or another worker's build came first
-                log.info("index of %s not built: its files changed meanwhile", workspace_id)
+                index.refresh(ctx.factory, workspace_id, root)
             except Exception:
                 # one workspace's failure (a file gone, the disk full) stops no other
                 log.exception("index of %s not built", workspace_id)

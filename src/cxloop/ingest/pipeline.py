@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cxloop.analytics import events as store
-from cxloop.analytics.portable import PASSIVE_EVENTS, passive_sql
+from cxloop.analytics.portable import passive_sql
 from cxloop.core.time import utcnow
 from cxloop.eventstore import service as eventstore
 from cxloop.ingest import feedback, sqlnorm
@@ -362,13 +362,14 @@ def _resolve(
     )
     extras = _rows(
         con,
-        """
-        SELECT seq, message_id, type, event, channel, epoch_us(timestamp) AS ts, user_id,
+        f"""
+        SELECT seq, message_id, type, channel, epoch_us(timestamp) AS ts, user_id,
                anonymous_id, previous_id, traits,
                json_extract_string(context, '$.traits') AS context_traits,
-               json_extract_string(context, '$.externalIds') AS external_ids
+               json_extract_string(context, '$.externalIds') AS external_ids,
+               {passive_sql()} AS passive
         FROM batch WHERE extra
-        """,
+        """,  # noqa: S608 (a constant fragment)
     )
     # (first seq, observation, its pair key or None for a single message)
     work: list[tuple[int, Observation, str | None]] = []
@@ -485,7 +486,7 @@ def observe_row(row: dict[str, Any], normalise: Normaliser, rules: IdentityRules
         message_id=row["message_id"],
         traits=traits if row["type"] == "identify" and isinstance(traits, dict) else None,
         previous_id=previous,
-        passive=row["type"] == "track" and row.get("event") in PASSIVE_EVENTS,
+        passive=bool(row["passive"]),
     )
 
 
