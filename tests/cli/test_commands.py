@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cxloop.cli.main import app
 from cxloop.core.db import transaction
 from cxloop.core.security import split_api_key
-from cxloop.models import ApiKey, AuditEvent, Membership, Role, Scope, User, Workspace
+from cxloop.models import (
+    ApiKey,
+    AuditEvent,
+    EventIndex,
+    Membership,
+    Role,
+    Scope,
+    User,
+    Workspace,
+)
 
 runner = CliRunner()
 
@@ -109,3 +120,32 @@ def test_user_create_with_prompted_password(cli_env: sessionmaker[Session]) -> N
 def test_db_commands(cli_env: sessionmaker[Session]) -> None:
     assert "no drift" in run("db", "check")
     assert "head" in run("db", "upgrade")
+
+
+def test_events_index_builds_the_customer_event_index(
+    cli_env: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXLOOP_DATA_DIR", str(tmp_path / "data"))
+    run("workspace", "create", "acme")
+    assert "has no events to index" in run("events", "index", "-w", "acme")
+    lines = [
+        orjson.dumps(
+            {
+                "type": "track",
+                "event": "Viewed",
+                "userId": f"u{i % 3}",
+                "messageId": f"m{i}",
+                "timestamp": "2026-10-05T10:00:00Z",
+            }
+        ).decode()
+        for i in range(5)
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(lines) + "\n")
+    run("import", "events", str(events), "-w", "acme")
+    assert "indexed 5 events" in run("events", "index", "-w", "acme")
+    with transaction(cli_env) as s:
+        assert s.scalar(select(func.count()).select_from(EventIndex)) == 1
+    missing = runner.invoke(app, ["events", "index", "-w", "nobody"])
+    assert missing.exit_code == 1
+    assert "no workspace called 'nobody'" in missing.output

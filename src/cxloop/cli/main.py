@@ -32,6 +32,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(system.db_app, name="db")
 app.add_typer(system.jobs_app, name="jobs")
 app.add_typer(ingest.import_app, name="import")
+app.add_typer(ingest.events_app, name="events")
 app.add_typer(text_cli.text_app, name="text")
 ingest.import_app.command("responses")(surveys.import_responses)
 
