@@ -566,7 +566,8 @@ def run(args: argparse.Namespace) -> tuple[list[Outcome], Dataset]:
                 f"the customer-event index of these events was built in "
                 f"{time.perf_counter() - began:.1f} s ({index.byte_size / 2**20:,.0f} MiB), "
                 "as the worker builds it once a workspace's events outgrow the last one; "
-                "funnels read it, the baselines read the event files"
+                "funnels and the KPI pack's first purchases read it, "
+                "the baselines read the event files"
             )
             say(args.index_note)
             return [measure(name, ctx, args) for name in args.queries], data

@@ -10,9 +10,11 @@ import orjson
 import pytest
 
 from cxloop.analytics.kpis import PACKS, Interval, KpiSpec, compute
-from cxloop.analytics.kpis.compute import _simple, buckets, periods
+from cxloop.analytics.kpis.compute import indexable
 from cxloop.analytics.kpis.formulas import measures_of
 from cxloop.analytics.kpis.roles import resolve
+from cxloop.analytics.kpis.scan import simple
+from cxloop.analytics.kpis.spec import buckets, periods
 from cxloop.analytics.portable import Matcher, SpecError
 from tests.fixtures.events import T0, engine, ev
 
@@ -103,6 +105,15 @@ def test_a_workspace_mapping_replaces_a_default_role(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         compute(engine(tmp_path, rows), KpiSpec(pack="ecommerce", mapping={"nope": []}, **WEEK))
     assert caught.value.field == "mapping.nope"
+
+
+def test_firsts_read_the_index_only_for_roles_without_a_property_filter() -> None:
+    needed = {"new:purchase", "known"}
+    assert indexable(resolve({}), needed)
+    filtered = resolve({"purchase": [Matcher("Order Completed", where={"plan": "pro"})]})
+    assert not indexable(filtered, needed)
+    # the index gives the firsts of a channel too
+    assert indexable(resolve({"purchase": [Matcher("Order Completed", channel="web")]}), needed)
 
 
 def test_saas_activity_stickiness_and_churn(tmp_path: Path) -> None:
@@ -199,7 +210,7 @@ def test_simple_figures_of_every_group_against_a_count_by_hand(
         "avg:purchase:revenue",
     }
     groups = [*periods(spec), *buckets(spec)]
-    got = _simple(engine(tmp_path, rows), spec, resolve({}), needed, groups)
+    got = simple(engine(tmp_path, rows), spec, resolve({}), needed, groups)
 
     def by_hand(lo: date, stop: date) -> dict[str, float | None]:
         inside = [r for r in rows if lo <= r["timestamp"].date() < stop]  # type: ignore[attr-defined]

@@ -300,7 +300,7 @@ def test_duckdb_gets_an_eighth_of_the_machine_within_bounds() -> None:
     assert setting[0][0].endswith("iB")
 
 
-def test_a_funnel_read_from_the_customer_event_index_agrees(
+def test_a_funnel_and_kpi_firsts_read_from_the_customer_event_index_agree(
     spark: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The index of two files and the third as the delta, on both engines, and the events.
@@ -322,3 +322,10 @@ def test_a_funnel_read_from_the_customer_event_index_agrees(
     assert duck.steps[1].customers > 0
     same(duck, spark_)
     same(duck, funnels.run(DuckDBEngine(files, merges), spec))
+    # new customers, known customers and the time to a first purchase come from the index
+    for pack in ("ecommerce", "saas", "mobile_app"):
+        kpis = KpiSpec(pack=pack, start=date(2026, 10, 5), end=date(2026, 11, 1))
+        duck_kpis = compute(DuckDBEngine(files, merges, indexed), kpis)
+        assert any(r.value for r in duck_kpis)
+        same(duck_kpis, compute(SparkEngine(spark, files, merges, indexed), kpis))
+        same(duck_kpis, compute(DuckDBEngine(files, merges), kpis))

@@ -35,6 +35,7 @@ from cxloop.analytics.portable import (
     check_days,
     check_property,
     day_start,
+    index_match,
     literal,
     micros,
     prop,
@@ -261,7 +262,7 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int, index: Indexed | None) ->
     grouping = f"{bd} AS bd, {lists}{light} FROM elements"
     if index is not None:  # the lists come grouped already: only the steps' rows are read
         ctes = []
-        steps = " OR ".join(_index_match(s) for s in spec.steps)
+        steps = " OR ".join(index_match(s) for s in spec.steps)
         grouping = (
             f"CAST(NULL AS VARCHAR) AS bd, {_indexed_lists(spec, low, high, index.span)}{light} "
             f"FROM event_times WHERE ({steps})"
@@ -308,14 +309,6 @@ def _loose_ctes(spec: FunnelSpec, low: int, high: int, index: Indexed | None) ->
     return ctes
 
 
-def _index_match(step: Matcher) -> str:
-    """A step's rows of ``event_times`` (its name is the event of a track call, else the
-    name of a page or screen call)."""
-    event = f" AND event = {literal(step.event)}" if step.event else ""
-    channel = f" AND channel = {literal(step.channel)}" if step.channel else ""
-    return f"(type = {literal(step.type)}{event}{channel})"
-
-
 def _indexed_lists(spec: FunnelSpec, low: int, high: int, span: tuple[int, int] | None) -> str:
     """``l1`` .. ``ln`` from the index: each step's times of a customer (of every profile
     merged into them), those of step 1 in ``[low, high)``, the others until the window ends
@@ -323,7 +316,7 @@ def _indexed_lists(spec: FunnelSpec, low: int, high: int, span: tuple[int, int] 
     lists = []
     for k, step in enumerate(spec.steps, 1):
         until = high if k == 1 else high + spec.window_us
-        times = f"flatten(list(times) FILTER (WHERE {_index_match(step)}))"
+        times = f"flatten(list(times) FILTER (WHERE {index_match(step)}))"
         if span is None or span[0] < low or span[1] >= until:
             times = f"list_filter({times}, lambda t: t >= {low} AND t < {until})"
         lists.append(f"{times} AS l{k}")

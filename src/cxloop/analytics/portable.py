@@ -374,6 +374,20 @@ def activity_sql() -> str:
     return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({_passive_names()})))"
 
 
+def index_match(matcher: Matcher) -> str:
+    """A matcher's rows of ``event_times`` (whose ``event`` is the event of a track call, else
+    the name of a page or screen call); only for a matcher without ``where``."""
+    event = f" AND event = {literal(matcher.event)}" if matcher.event else ""
+    channel = f" AND channel = {literal(matcher.channel)}" if matcher.channel else ""
+    return f"(type = {literal(matcher.type)}{event}{channel})"
+
+
+def index_activity_sql() -> str:
+    """:func:`activity_sql` over the rows of ``event_times``."""
+    types = ", ".join(literal(t) for t in ACTIVITY_TYPES)
+    return f"(type IN ({types}) AND NOT (type = 'track' AND event IN ({_passive_names()})))"
+
+
 def passive_sql() -> str:
     """An event that happens to the customer (an email delivered): it does not make them seen."""
     return f"(type = 'track' AND event IN ({_passive_names()}))"

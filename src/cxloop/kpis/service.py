@@ -29,7 +29,7 @@ from cxloop.analytics.kpis.roles import resolve
 from cxloop.analytics.portable import DuckDBEngine, Matcher, SpecError, day_range, day_start
 from cxloop.core.actors import Actor
 from cxloop.core.time import utcnow
-from cxloop.eventstore.service import current_files
+from cxloop.eventstore import index as event_index
 from cxloop.kpis import errors, schemas
 from cxloop.models import KpiSetting, MarketingSpend
 from cxloop.profiles.service import merge_map
@@ -291,8 +291,8 @@ def report(
     until = _midnight_after(end)
 
     def read(reading: Session) -> list[KpiResult]:
-        files = current_files(reading, workspace_id, root, until=until)
-        return compute(DuckDBEngine(files, merge_map(reading, workspace_id)), spec)
+        files, index = event_index.for_query(reading, workspace_id, root, until=until)
+        return compute(DuckDBEngine(files, merge_map(reading, workspace_id), index), spec)
 
     if keep is None:
         results = read(session)

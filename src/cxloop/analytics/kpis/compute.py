@@ -1,13 +1,15 @@
 """Compute a KPI pack: every measure its formulas need, for the period, the period before
 it (same length) and each day, week or month of the period, in a few queries.
 
-1. *Simple* measures (events, customers, sums, both roles, active): one scan. Grouped per
+1. *Simple* measures (events, customers, sums, both roles, active): one scan
+   (:mod:`cxloop.analytics.kpis.scan`). Grouped per
    customer, the slots (the period before, each bucket of the period) in which a customer
    did each thing become bits, so a customer counts once per group however many events they
    have, and one grouping by customer serves every group; grouped per slot, the same rows
    give the events and amounts of each bucket, summed into the period's.
 2. *Firsts* (new, known, time to first): each customer's first action and first event of
-   each role over the whole history up to the period's end, counted per group.
+   each role over the whole history up to the period's end, counted per group; from the
+   customer-event index where there is one (the rows of the roles' events only).
 3. *Activity* (DAU, WAU, MAU): distinct active customers per day and in the 7 / 30 days
    before each group's end.
 4. *Churn*: :func:`cxloop.analytics.retention.churn` for the period (with its series) and
@@ -19,77 +21,33 @@ Spend comes from the caller (it lives in the operational store).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
-from cxloop.analytics.kpis.definitions import PACKS, Kpi
+from cxloop.analytics.events import Indexed
+from cxloop.analytics.kpis.definitions import Kpi
 from cxloop.analytics.kpis.formulas import evaluate, kind, measures_of
-from cxloop.analytics.kpis.roles import Role, amount_sql, resolve, role_sql
+from cxloop.analytics.kpis.roles import Role, resolve, role_sql
+from cxloop.analytics.kpis.scan import simple
+from cxloop.analytics.kpis.spec import (
+    Group,
+    Interval,
+    KpiSpec,
+    bucket_index,
+    buckets,
+    periods,
+)
 from cxloop.analytics.portable import (
     US_PER_DAY,
     Engine,
-    Matcher,
-    SpecError,
     activity_sql,
-    check_days,
     day_number,
+    index_activity_sql,
+    index_match,
     literal,
-    month_number,
-    month_start,
-    week_number,
-    week_start,
 )
 from cxloop.analytics.retention import ChurnSpec, Period, churn
-
-MAX_BUCKETS = 400
-
-
-class Interval(StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-
-
-@dataclass(frozen=True)
-class KpiSpec:
-    pack: str
-    start: date
-    end: date  # inclusive
-    interval: Interval = Interval.WEEK
-    mapping: Mapping[str, Sequence[Matcher]] = field(default_factory=dict)
-    spend: Mapping[date, float] = field(default_factory=dict)  # per day
-    churn_days: int = 30
-    only: Sequence[str] = ()  # KPI ids; empty: the whole pack
-
-    def check(self) -> None:
-        if self.pack not in PACKS:
-            raise SpecError("pack", f"unknown pack; use {', '.join(PACKS)}")
-        check_days(self.start, self.end)
-        if len(buckets(self)) > MAX_BUCKETS:
-            raise SpecError("interval", f"more than {MAX_BUCKETS} points; use a longer one")
-        if not 1 <= self.churn_days <= 3650:
-            raise SpecError("churn_days", "between 1 and 3650")
-        known = {k.id for k in PACKS[self.pack]}
-        for kpi_id in self.only:
-            if kpi_id not in known:
-                raise SpecError("kpi", f"{kpi_id!r} is not in the {self.pack} pack")
-
-    @property
-    def kpis(self) -> list[Kpi]:
-        return [k for k in PACKS[self.pack] if not self.only or k.id in self.only]
-
-    @property
-    def length(self) -> timedelta:
-        return self.end - self.start + timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Group:
-    key: str
-    start: date
-    stop: date  # exclusive
 
 
 @dataclass
@@ -107,43 +65,6 @@ class KpiResult:
     series: list[Point]
 
 
-def bucket_index(interval: Interval, day: date) -> int:
-    if interval is Interval.DAY:
-        return day_number(day)
-    if interval is Interval.WEEK:
-        return (day_number(day) + 3) // 7
-    return month_number(day)
-
-
-def bucket_begin(interval: Interval, index: int) -> date:
-    if interval is Interval.DAY:
-        return date(1970, 1, 1) + timedelta(days=index)
-    if interval is Interval.WEEK:
-        return week_start(index)
-    return month_start(index)
-
-
-def buckets(spec: KpiSpec) -> list[Group]:
-    """The series' groups: each bucket of the interval, clipped to the period."""
-    stop = spec.end + timedelta(days=1)
-    first, last = bucket_index(spec.interval, spec.start), bucket_index(spec.interval, spec.end)
-    if last - first >= MAX_BUCKETS:
-        return [Group("x", spec.start, stop)] * (MAX_BUCKETS + 1)
-    return [
-        Group(
-            f"b{i}",
-            max(bucket_begin(spec.interval, i), spec.start),
-            min(bucket_begin(spec.interval, i + 1), stop),
-        )
-        for i in range(first, last + 1)
-    ]
-
-
-def periods(spec: KpiSpec) -> list[Group]:
-    stop = spec.end + timedelta(days=1)
-    return [Group("cur", spec.start, stop), Group("prev", spec.start - spec.length, spec.start)]
-
-
 def compute(engine: Engine, spec: KpiSpec) -> list[KpiResult]:
     """Every KPI of the pack (or ``only`` those) with its previous value and series."""
     spec.check()
@@ -156,7 +77,7 @@ def compute(engine: Engine, spec: KpiSpec) -> list[KpiResult]:
     figures: dict[str, dict[str, float | None]] = {g.key: {} for g in groups}
     kinds = {kind(m) for m in needed}
     if kinds & {"events", "customers", "sum", "avg", "both", "active"}:
-        _merge(figures, _simple(engine, spec, roles, needed, groups))
+        _merge(figures, simple(engine, spec, roles, needed, groups))
     if kinds & {"new", "known", "ttf"}:
         _merge(figures, _firsts(engine, spec, roles, needed, groups))
     if kinds & {"dau", "wau", "mau"}:
@@ -196,209 +117,6 @@ def _clean(value: float | None) -> float | None:
     return None if value is None else round(float(value), 9)
 
 
-# -- 1. simple measures ---------------------------------------------------------------------
-
-
-def _simple_parts(needed: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    role_names: set[str] = set()
-    amounts: set[tuple[str, str]] = set()
-    for measure in needed:
-        parts = measure.split(":")
-        if parts[0] in ("events", "customers"):
-            role_names.add(parts[1])
-        elif parts[0] == "both":
-            role_names.update(parts[1:3])
-        elif parts[0] in ("sum", "avg"):
-            amounts.add((parts[1], parts[2]))
-            role_names.add(parts[1])
-    return sorted(role_names), sorted(amounts)
-
-
-# A customer's slots (0: the period before; 1, 2, ...: the buckets of the period) are kept as
-# bits, 63 to a BIGINT word, so one grouping by customer answers every group at once.
-WORD_BITS = 63
-
-
-def slot_count(spec: KpiSpec) -> int:
-    """Slot 0 is the period before; slots 1..n the buckets of the period."""
-    first = bucket_index(spec.interval, spec.start)
-    return bucket_index(spec.interval, spec.end) - first + 2
-
-
-def slot_masks(spec: KpiSpec) -> list[tuple[str, list[int]]]:
-    """Each group's key and its bits in every word: the period, the one before, each bucket."""
-    slots, first = slot_count(spec), bucket_index(spec.interval, spec.start)
-    words = -(-slots // WORD_BITS)
-
-    def mask(chosen: range) -> list[int]:
-        bits = [0] * words
-        for slot in chosen:
-            bits[slot // WORD_BITS] |= 1 << (slot % WORD_BITS)
-        return bits
-
-    return [
-        ("prev", mask(range(1))),
-        ("cur", mask(range(1, slots))),
-        *((f"b{first + slot - 1}", mask(range(slot, slot + 1))) for slot in range(1, slots)),
-    ]
-
-
-def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> str:
-    """One scan: each customer's slots of each role as bits (customers per group), and each
-    slot's events and amounts (events per group)."""
-    names, amounts = _simple_parts(needed)
-    low = day_number(spec.start - spec.length) * US_PER_DAY
-    cur = day_number(spec.start) * US_PER_DAY
-    high = (day_number(spec.end) + 1) * US_PER_DAY
-    bucket = {
-        Interval.DAY: "day_n",
-        Interval.WEEK: week_number("day_n"),
-        Interval.MONTH: "month_n",
-    }[spec.interval]
-    before = bucket_index(spec.interval, spec.start) - 1
-    masks = slot_masks(spec)
-    words = len(masks[0][1])
-    flags = "".join(f", {role_sql(roles[n])} AS r{i}" for i, n in enumerate(names))
-    values = "".join(
-        f", CASE WHEN {role_sql(roles[r])} THEN {amount_sql(p)} END AS v{i}"
-        for i, (r, p) in enumerate(amounts)
-    )
-    keep = " OR ".join([activity_sql(), *(role_sql(roles[n]) for n in names)])
-    flagged = [("act", "a"), *((f"r{i}", f"m{i}_") for i in range(len(names)))]
-    bits = ", ".join(
-        f"bit_or(CASE WHEN {flag}{'' if words == 1 else f' AND word = {w}'} THEN bit END) "
-        f"AS {out}{w}"
-        for flag, out in flagged
-        for w in range(words)
-    )
-
-    def seen(out: str) -> str:
-        return "(" + " OR ".join(f"{out}{w} & g.w{w} <> 0" for w in range(words)) + ")"
-
-    both = _both_pairs(needed, names)
-    # (expression, name, type) of each figure: per group from the bits, per slot from rows
-    counted = [
-        (f"sum(CASE WHEN {seen('a')} THEN 1 ELSE 0 END)", "active", "BIGINT"),
-        *(
-            (f"sum(CASE WHEN {seen(f'm{i}_')} THEN 1 ELSE 0 END)", f"customers{i}", "BIGINT")
-            for i in range(len(names))
-        ),
-        *(
-            (
-                f"sum(CASE WHEN {seen(f'm{a}_')} AND {seen(f'm{b}_')} THEN 1 ELSE 0 END)",
-                f"both{j}",
-                "BIGINT",
-            )
-            for j, (a, b) in enumerate(both)
-        ),
-    ]
-    summed = [
-        *(
-            (f"sum(CASE WHEN r{i} THEN 1 ELSE 0 END)", f"events{i}", "BIGINT")
-            for i in range(len(names))
-        ),
-        *(
-            figure
-            for i in range(len(amounts))
-            for figure in (
-                (f"sum(v{i})", f"sum{i}", "DOUBLE"),
-                (f"count(v{i})", f"count{i}", "BIGINT"),
-            )
-        ),
-    ]
-
-    def select(real: list[tuple[str, str, str]]) -> str:
-        """Every figure, in the same order on both sides of the union: NULL where not real."""
-        return ", ".join(
-            f"CAST({sql if real is figures else 'NULL'} AS {kind}) AS {name}"
-            for figures in (counted, summed)
-            for sql, name, kind in figures
-        )
-
-    keys = ", ".join(
-        f"({literal(key)}{''.join(f', CAST({m} AS BIGINT)' for m in mask)})" for key, mask in masks
-    )
-    columns = ", ".join(["k", *(f"w{w}" for w in range(words))])
-    return (
-        "WITH tagged AS MATERIALIZED (SELECT customer_id, "  # noqa: S608
-        f"CASE WHEN ts >= {cur} THEN {bucket} - {before} ELSE 0 END AS slot, "
-        f"{activity_sql()} AS act{flags}{values} "
-        f"FROM events WHERE ts >= {low} AND ts < {high} AND ({keep})), "
-        f"marked AS (SELECT *, CAST(1 AS BIGINT) << (slot % {WORD_BITS}) AS bit, "
-        f"slot // {WORD_BITS} AS word FROM tagged), "
-        f"per AS (SELECT customer_id, {bits} FROM marked GROUP BY customer_id), "
-        f"grp AS (SELECT * FROM (VALUES {keys}) AS g({columns})) "
-        f"SELECT 'group' AS kind, g.k, {select(counted)} "
-        "FROM per CROSS JOIN grp AS g GROUP BY g.k "
-        "UNION ALL SELECT 'slot' AS kind, CAST(slot AS VARCHAR) AS k, "
-        f"{select(summed)} FROM tagged GROUP BY slot"
-    )
-
-
-def _both_pairs(needed: set[str], names: list[str]) -> list[tuple[int, int]]:
-    pairs = []
-    for measure in sorted(needed):
-        parts = measure.split(":")
-        if parts[0] == "both":
-            pairs.append((names.index(parts[1]), names.index(parts[2])))
-    return pairs
-
-
-def _simple(
-    engine: Engine,
-    spec: KpiSpec,
-    roles: Mapping[str, Role],
-    needed: set[str],
-    groups: Sequence[Group],
-) -> dict[str, dict[str, float | None]]:
-    names, amounts = _simple_parts(needed)
-    both = [m for m in sorted(needed) if m.startswith("both:")]
-    out = {g.key: _zeros(names, amounts, both) for g in groups}
-    first = bucket_index(spec.interval, spec.start)
-    # group -> each amount's sum and count, added up over the group's slots
-    sums: dict[str, list[float]] = {key: [0.0] * len(amounts) for key in out}
-    counts: dict[str, list[int]] = {key: [0] * len(amounts) for key in out}
-    for row in engine.run(simple_sql(spec, roles, needed)):
-        if row["kind"] == "group":
-            figures = out[str(row["k"])]
-            figures["active"] = row["active"]
-            for i, name in enumerate(names):
-                figures[f"customers:{name}"] = row[f"customers{i}"]
-            for j, measure in enumerate(both):
-                figures[measure] = row[f"both{j}"]
-            continue
-        slot = int(row["k"])
-        for key in ("prev",) if slot == 0 else (f"b{first + slot - 1}", "cur"):
-            figures = out[key]
-            for i, name in enumerate(names):
-                events = f"events:{name}"
-                figures[events] = (figures[events] or 0) + row[f"events{i}"]
-            for i in range(len(amounts)):
-                sums[key][i] += row[f"sum{i}"] or 0.0
-                counts[key][i] += row[f"count{i}"]
-    for key, figures in out.items():
-        for i, (role, prop) in enumerate(amounts):
-            total, count = sums[key][i], counts[key][i]
-            figures[f"sum:{role}:{prop}"] = total
-            figures[f"avg:{role}:{prop}"] = total / count if count else None
-    return out
-
-
-def _zeros(
-    names: list[str], amounts: list[tuple[str, str]], both: list[str]
-) -> dict[str, float | None]:
-    """The figures of a group without any event."""
-    figures: dict[str, float | None] = {"active": 0}
-    for name in names:
-        figures[f"events:{name}"] = figures[f"customers:{name}"] = 0
-    for role, prop in amounts:
-        figures[f"sum:{role}:{prop}"] = 0.0
-        figures[f"avg:{role}:{prop}"] = None
-    for measure in both:
-        figures[measure] = 0
-    return figures
-
-
 # -- 2. firsts ------------------------------------------------------------------------------
 
 
@@ -415,19 +133,41 @@ def _groups_sql(groups: Sequence[Group]) -> str:
 
 
 def firsts_sql(
-    spec: KpiSpec, roles: Mapping[str, Role], needed: set[str], groups: Sequence[Group]
+    spec: KpiSpec,
+    roles: Mapping[str, Role],
+    needed: set[str],
+    groups: Sequence[Group],
+    index: Indexed | None = None,
 ) -> str:
+    """Each customer's first action and first event of each role, counted per group; with
+    ``index``, the firsts come from ``event_times`` (see :func:`indexable`): the rows of
+    the roles' events only, one per customer and event, instead of every event."""
     names = _first_roles(needed)
     high = (day_number(spec.end) + 1) * US_PER_DAY
     # a customer's first action is needed for "known" and the time to first: without them
     # only the roles' events are read, not every action of the whole history
     first_action = bool({kind(m) for m in needed} & {"known", "ttf"})
-    firsts = "".join(
-        f", min(CASE WHEN {role_sql(roles[n])} THEN ts END) AS f{i}" for i, n in enumerate(names)
-    )
-    keep = " OR ".join(
-        [*([activity_sql()] if first_action else []), *(role_sql(roles[n]) for n in names)]
-    )
+    if index is None:
+        activity, source = activity_sql(), f"events WHERE ts < {high} AND "
+
+        def matches(name: str) -> str:
+            return role_sql(roles[name])
+
+        def first(condition: str) -> str:
+            return f"min(CASE WHEN {condition} THEN ts END)"
+    else:
+        activity, source = index_activity_sql(), "event_times WHERE "
+        whole = index.span is not None and index.span[1] < high
+        times = "times" if whole else f"list_filter(times, lambda t: t < {high})"
+
+        def matches(name: str) -> str:
+            return "(" + " OR ".join(index_match(m) for m in roles[name]) + ")"
+
+        def first(condition: str) -> str:
+            return f"min(CASE WHEN {condition} THEN list_min({times}) END)"
+
+    firsts = "".join(f", {first(matches(n))} AS f{i}" for i, n in enumerate(names))
+    keep = " OR ".join([*([activity] if first_action else []), *(matches(n) for n in names)])
     counts = "".join(
         f", CAST(sum(CASE WHEN f.f{i} >= g.lo AND f.f{i} < g.hi THEN 1 ELSE 0 END) AS BIGINT) "
         f"AS new{i}"
@@ -444,13 +184,19 @@ def firsts_sql(
         if first_action
         else "CAST(NULL AS BIGINT)"
     )
-    f_any = f"min(CASE WHEN {activity_sql()} THEN ts END)" if first_action else "NULL"
+    f_any = first(activity) if first_action else "NULL"
     return (
-        f"WITH firsts AS (SELECT customer_id, {f_any} AS f_any{firsts} FROM events "  # noqa: S608
-        f"WHERE ts < {high} AND ({keep or 'FALSE'}) GROUP BY customer_id), "
+        f"WITH firsts AS (SELECT customer_id, {f_any} AS f_any{firsts} "  # noqa: S608
+        f"FROM {source}({keep or 'FALSE'}) GROUP BY customer_id), "
         f"grp AS ({_groups_sql(groups)}) "
         f"SELECT g.k, {known} AS known{counts} FROM firsts AS f CROSS JOIN grp AS g GROUP BY g.k"
     )
+
+
+def indexable(roles: Mapping[str, Role], needed: set[str]) -> bool:
+    """Whether the customer-event index can give the firsts: roles named by type, event and
+    channel only (a property filter needs the events)."""
+    return all(not m.where for n in _first_roles(needed) for m in roles[n])
 
 
 def _firsts(
@@ -465,7 +211,8 @@ def _firsts(
     zeros.update({f"new:{n}": 0 for n in names})
     zeros.update({f"ttf:{n}": None for n in names})
     out: dict[str, dict[str, float | None]] = {g.key: dict(zeros) for g in groups}
-    for row in engine.run(firsts_sql(spec, roles, needed, groups)):
+    index = engine.index if indexable(roles, needed) else None
+    for row in engine.run(firsts_sql(spec, roles, needed, groups, index)):
         figures: dict[str, float | None] = {"known": row["known"]}
         for i, name in enumerate(names):
             figures[f"new:{name}"] = row[f"new{i}"]
