@@ -107,13 +107,14 @@ def test_a_workspace_mapping_replaces_a_default_role(tmp_path: Path) -> None:
     assert caught.value.field == "mapping.nope"
 
 
-def test_firsts_read_the_index_only_for_roles_without_a_property_filter() -> None:
+def test_firsts_read_the_index_only_for_roles_named_by_event() -> None:
     needed = {"new:purchase", "known"}
     assert indexable(resolve({}), needed)
     filtered = resolve({"purchase": [Matcher("Order Completed", where={"plan": "pro"})]})
     assert not indexable(filtered, needed)
-    # the index gives the firsts of a channel too
-    assert indexable(resolve({"purchase": [Matcher("Order Completed", channel="web")]}), needed)
+    # the index keeps a profile's times by event, not by channel
+    assert not indexable(resolve({"purchase": [Matcher("Order Completed", channel="web")]}), needed)
+    assert indexable(resolve({"purchase": [Matcher(type="page", event="Thanks")]}), needed)
 
 
 def test_saas_activity_stickiness_and_churn(tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from cxloop.analytics import events as store
 from cxloop.core.db import transaction
 from cxloop.core.time import set_clock, utcnow
 from cxloop.eventstore import index as event_index
@@ -193,3 +194,27 @@ def test_a_failed_build_does_not_stop_the_indexer(
     tasks.run_indexer(LoopContext(live.factory, live.settings, stop, "tests"))  # type: ignore[arg-type]
     assert stop.rounds == 2  # the round went on to its end
     assert logged == [("index of %s not built", live.workspace_id)]
+
+
+def test_an_index_of_an_older_layout_is_not_read_and_is_rebuilt(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop(live)
+    live.load()
+    built = build(live)
+    assert built is not None
+    assert event_index.readable(built)
+    expected = funnel(live)
+    old = built.path.replace(f"index-{store.INDEX_FORMAT}-", "index-")
+    (live.root / built.path).rename(live.root / old)
+    with transaction(live.factory) as session:
+        session.execute(update(EventIndex).values(path=old))
+    monkeypatch.setattr(event_index, "MIN_EVENTS", 1)
+    ran = record_queries(monkeypatch)
+    assert funnel(live) == expected
+    assert "event_times" not in ran[-1]  # the events answered
+    with transaction(live.factory) as session:
+        assert event_index.due(session, live.workspace_id) is True
+    assert build(live) is not None
+    assert funnel(live) == expected
+    assert "event_times" in ran[-1]

@@ -171,6 +171,9 @@ INDEX_OPTIONS = (
 )
 # the name a matcher gives an event: ``event`` of a track call, ``name`` of a page or screen
 INDEX_EVENT = "CASE WHEN type = 'track' THEN event ELSE name END"
+# The layout of an index file, in its name (``index-v2-<id>.parquet``): a file of another
+# layout is not read, and the indexer rebuilds it. v2 dropped the channel from the rows' key.
+INDEX_FORMAT = "v2"
 
 
 @dataclass(frozen=True)
@@ -187,11 +190,11 @@ class Indexed:
 def write_index(files: Sequence[str | Path], path: Path) -> int:
     """Write the customer-event index of ``files`` atomically; returns how many events it holds.
 
-    One row per profile, call type, event name and channel, with the times (microseconds) of
-    that profile's events of that name on that channel: the shape a funnel needs, grouped once
-    instead of at every query. Rows are sorted by type and event, so a query reads only its
-    events' row groups. Like the ``events`` relation, it keeps every stored event (no
-    deduplication).
+    One row per profile, call type and event name, with the times (microseconds) of that
+    profile's events of that name, sorted: the shape a funnel needs, grouped once instead of
+    at every query, and for a customer who is one profile already the list a query takes as
+    it is. Rows are sorted by type and event, so a query reads only its events' row groups.
+    Like the ``events`` relation, it keeps every stored event (no deduplication).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -201,7 +204,7 @@ def write_index(files: Sequence[str | Path], path: Path) -> int:
         con.register("empty_events", SCHEMA.empty_table())
         target = str(tmp).replace("'", "''")
         con.execute(
-            f"COPY (SELECT profile_id, type, {INDEX_EVENT} AS event, channel, "  # noqa: S608
+            f"COPY (SELECT profile_id, type, {INDEX_EVENT} AS event, "  # noqa: S608
             f"list(epoch_us(timestamp) ORDER BY timestamp) AS times FROM {source} "
             f"GROUP BY ALL ORDER BY type, event, profile_id) TO '{target}' ({INDEX_OPTIONS})",
             [[str(f) for f in files]] if files else [],

@@ -60,18 +60,32 @@ _VIEW_COLUMNS = (
 
 
 def _event_times(index: str, delta: str | None, ts: str, collect: str) -> str:
-    """``event_times``: the index's rows and those of the files newer than it, by customer."""
-    rows = f"SELECT profile_id, type, event, channel, times FROM {index}"  # noqa: S608
+    """``event_times``: the index's rows and those of the files newer than it, by customer.
+
+    ``clean`` marks the rows of a customer who is one indexed profile: not merged, no other
+    profile merged into it, no events in the newer files. Such a customer has one row per
+    event, which a query takes as it is; it groups only the others."""
+    rows = f"SELECT profile_id, type, event, times, TRUE AS held FROM {index}"  # noqa: S608
+    newer = fresh = ""
     if delta is not None:
         name = store.INDEX_EVENT
         rows += (
-            f" UNION ALL SELECT profile_id, type, {name} AS event, channel, "  # noqa: S608
-            f"{collect}({ts}) AS times FROM {delta} GROUP BY profile_id, type, {name}, channel"
+            f" UNION ALL SELECT profile_id, type, {name} AS event, "  # noqa: S608
+            f"{collect}({ts}) AS times, FALSE AS held FROM {delta} "
+            f"GROUP BY profile_id, type, {name}"
         )
+        newer = (
+            f" LEFT JOIN (SELECT DISTINCT profile_id FROM {delta}) AS d "  # noqa: S608
+            "ON d.profile_id = x.profile_id"
+        )
+        fresh = " AND d.profile_id IS NULL"
     return (
         "CREATE OR REPLACE TEMP VIEW event_times AS SELECT coalesce(m.into_id, x.profile_id) "  # noqa: S608
-        f"AS customer_id, x.type, x.event, x.channel, x.times FROM ({rows}) AS x "
-        "LEFT JOIN merge_map AS m ON m.from_id = x.profile_id"
+        "AS customer_id, x.type, x.event, x.times, "
+        f"(x.held AND m.into_id IS NULL AND t.into_id IS NULL{fresh}) AS clean FROM ({rows}) AS x "
+        "LEFT JOIN merge_map AS m ON m.from_id = x.profile_id "
+        "LEFT JOIN (SELECT DISTINCT into_id FROM merge_map) AS t ON t.into_id = x.profile_id"
+        f"{newer}"
     )
 
 
@@ -374,12 +388,19 @@ def activity_sql() -> str:
     return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({_passive_names()})))"
 
 
+def index_holds(matcher: Matcher) -> bool:
+    """Whether the customer-event index holds a matcher's events apart: it keeps a profile's
+    times by type and event name only (no properties, no channel)."""
+    return not matcher.where and matcher.channel is None
+
+
 def index_match(matcher: Matcher) -> str:
     """A matcher's rows of ``event_times`` (whose ``event`` is the event of a track call, else
-    the name of a page or screen call); only for a matcher without ``where``."""
+    the name of a page or screen call); only for a matcher the index holds (:func:`index_holds`)."""
+    if not index_holds(matcher):
+        raise ValueError("the index holds no properties or channels")
     event = f" AND event = {literal(matcher.event)}" if matcher.event else ""
-    channel = f" AND channel = {literal(matcher.channel)}" if matcher.channel else ""
-    return f"(type = {literal(matcher.type)}{event}{channel})"
+    return f"(type = {literal(matcher.type)}{event})"
 
 
 def index_activity_sql() -> str:

@@ -43,6 +43,7 @@ class IndexConflict(Exception):
 
 
 def current(session: Session, workspace_id: uuid.UUID) -> EventIndex | None:
+    """The workspace's current index, of this layout or an older one (see :func:`readable`)."""
     return session.scalars(
         select(EventIndex)
         .where(EventIndex.workspace_id == workspace_id, EventIndex.replaced_at.is_(None))
@@ -75,7 +76,7 @@ def for_query(
     rows = session.execute(query).all()
     files = [str(root / r.path) for r in rows]
     index = current(session, workspace_id)
-    if index is None:
+    if index is None or not readable(index):
         return files, None
     held = sum(int(r.row_count) for r in rows if r.index_id == index.id)
     if held * 2 < index.event_count:
@@ -93,6 +94,12 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def readable(index: EventIndex) -> bool:
+    """Whether queries can read the index: it has this version's layout
+    (:data:`cxloop.analytics.events.INDEX_FORMAT`). One of an older layout is rebuilt."""
+    return Path(index.path).name.startswith(f"index-{store.INDEX_FORMAT}-")
+
+
 def workspaces(session: Session) -> list[uuid.UUID]:
     """The workspaces with current event files."""
     query = select(EventFile.workspace_id).where(EventFile.replaced_at.is_(None)).distinct()
@@ -108,7 +115,7 @@ def due(session: Session, workspace_id: uuid.UUID) -> bool:
     ).all()
     index = current(session, workspace_id)
     total = sum(int(r.row_count) for r in rows)
-    if index is None:
+    if index is None or not readable(index):
         return total >= MIN_EVENTS
     outside = sum(int(r.row_count) for r in rows if r.index_id != index.id)
     return outside > STALE_SHARE * max(total - outside, 1)
@@ -146,7 +153,12 @@ def build(factory: sessionmaker[Session], workspace_id: uuid.UUID, root: Path) -
         ).all()
     if not rows:
         return None
-    path = root / f"workspace={workspace_id}" / "index" / f"index-{uuid7()}.parquet"
+    path = (
+        root
+        / f"workspace={workspace_id}"
+        / "index"
+        / f"index-{store.INDEX_FORMAT}-{uuid7()}.parquet"
+    )
     count = store.write_index([root / r.path for r in rows], path)
     try:
         with transaction(factory) as session:

@@ -44,6 +44,7 @@ from cxloop.analytics.portable import (
     activity_sql,
     day_number,
     index_activity_sql,
+    index_holds,
     index_match,
     literal,
 )
@@ -194,9 +195,9 @@ def firsts_sql(
 
 
 def indexable(roles: Mapping[str, Role], needed: set[str]) -> bool:
-    """Whether the customer-event index can give the firsts: roles named by type, event and
-    channel only (a property filter needs the events)."""
-    return all(not m.where for n in _first_roles(needed) for m in roles[n])
+    """Whether the customer-event index can give the firsts: roles named by type and event
+    only (a property filter or a channel needs the events)."""
+    return all(index_holds(m) for n in _first_roles(needed) for m in roles[n])
 
 
 def _firsts(
