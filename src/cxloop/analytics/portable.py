@@ -7,7 +7,9 @@ Spark engine translates it with sqlglot and swaps the two constructs whose trans
 change the answer (exact percentiles become Spark's exact ``percentile``). Every engine gives
 ``events`` the same extra columns, so the queries do no engine-specific time arithmetic:
 
-- ``customer_id``: ``profile_id`` mapped through the merge map (a merged customer counts once);
+- ``customer_id``: ``profile_id`` mapped through the merge map (a merged customer counts once;
+  ``profile_events`` is the same relation without it, for a query that groups by profile
+  first and maps the groups);
 - ``ts``: the event time in microseconds since the epoch (UTC), a BIGINT;
 - ``day_n``: days since 1970-01-01 (UTC); ``month_n``: ``year * 12 + month - 1``.
 
@@ -57,6 +59,24 @@ _VIEW_COLUMNS = (
     "message_id, type, event, name, channel, timestamp, properties, traits, campaign_source, "
     "campaign_medium, campaign_name, device_type, os_name, page_path, page_url, profile_id"
 )
+
+
+def _event_views(source: str, micros: str, days: str) -> list[str]:
+    """``events`` (by customer, through the merge map) and ``profile_events`` (by profile, the
+    same rows without the merge map: a query that groups by profile first maps far fewer
+    rows than every event)."""
+    times = (
+        f"{micros} AS ts, {days} AS day_n, year(e.timestamp) * 12 + month(e.timestamp) - 1 "
+        "AS month_n"
+    )
+    columns = _prefixed(_VIEW_COLUMNS, "e")
+    return [
+        f"CREATE OR REPLACE TEMP VIEW profile_events AS SELECT {columns}, {times} "  # noqa: S608
+        f"FROM {source} AS e",
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {columns}, "  # noqa: S608
+        f"coalesce(m.into_id, e.profile_id) AS customer_id, {times} "
+        f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id",
+    ]
 
 
 def _event_times(index: str, delta: str | None, ts: str, collect: str) -> str:
@@ -146,17 +166,11 @@ class DuckDBEngine:
                 if self.files
                 else "empty_events"
             )
-            # A view, not a CTE: DuckDB pushes each query's column choice and filters into the
+            # Views, not CTEs: DuckDB pushes each query's column choice and filters into the
             # Parquet scan, and a relation used twice is not materialised whole.
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW events AS SELECT "  # noqa: S608
-                f"{_prefixed(_VIEW_COLUMNS, 'e')}, "
-                "coalesce(m.into_id, e.profile_id) AS customer_id, "
-                "epoch_us(e.timestamp) AS ts, "
-                f"CAST(epoch_us(e.timestamp) // {US_PER_DAY} AS BIGINT) AS day_n, "
-                "year(e.timestamp) * 12 + month(e.timestamp) - 1 AS month_n "
-                f"FROM {source} AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id"
-            )
+            micros = "epoch_us(e.timestamp)"
+            for view in _event_views(source, micros, f"CAST({micros} // {US_PER_DAY} AS BIGINT)"):
+                con.execute(view)
             if self.index is not None:
                 delta = [str(f) for f in self.index.delta]
                 fresh = f"read_parquet({_list_literal(delta)}, union_by_name = true)"
@@ -199,15 +213,10 @@ class SparkEngine:
             list(merge_map.items()) or [("", "")], "from_id string, into_id string"
         )
         mapping.createOrReplaceTempView("merge_map")
-        spark.sql(
-            "CREATE OR REPLACE TEMP VIEW events AS SELECT "  # noqa: S608
-            f"{_prefixed(_VIEW_COLUMNS, 'e')}, "
-            "coalesce(m.into_id, e.profile_id) AS customer_id, "
-            "unix_micros(e.timestamp) AS ts, "
-            f"CAST(floor(unix_micros(e.timestamp) / {US_PER_DAY}) AS BIGINT) AS day_n, "
-            "year(e.timestamp) * 12 + month(e.timestamp) - 1 AS month_n "
-            "FROM cxloop_raw_events AS e LEFT JOIN merge_map AS m ON m.from_id = e.profile_id"
-        )
+        micros = "unix_micros(e.timestamp)"
+        days = f"CAST(floor({micros} / {US_PER_DAY}) AS BIGINT)"
+        for view in _event_views("cxloop_raw_events", micros, days):
+            spark.sql(view)
         if index is not None:
             spark.read.parquet(index.index).createOrReplaceTempView("cxloop_index")
             if index.delta:

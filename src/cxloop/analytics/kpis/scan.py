@@ -99,7 +99,8 @@ def slot_masks(spec: KpiSpec) -> list[tuple[str, list[int]]]:
 
 def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> str:
     """One scan: each customer's slots of each role as bits (customers per group), and each
-    slot's events and amounts (events per group).
+    slot's events and amounts (events per group). The bits are grouped by profile, then by
+    customer through the merge map.
 
     Every event of the range is read and flagged, none filtered out: the flags cost less in
     the projection than the same conditions as a filter, which DuckDB pushes into the scan
@@ -133,6 +134,10 @@ def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> st
         for flag, out in flagged
         for w in range(words)
     )
+
+    # the bits of a customer's profiles, together (the merge map is applied to the profiles'
+    # rows, not to every event: 0.40 s against 0.46 s on the bench's 16,000 merged profiles)
+    merged = ", ".join(f"bit_or({out}{w}) AS {out}{w}" for _, out in flagged for w in range(words))
 
     def seen(out: str) -> str:
         return "(" + " OR ".join(f"{out}{w} & g.w{w} <> 0" for w in range(words)) + ")"
@@ -179,16 +184,19 @@ def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> st
     columns = ", ".join(["k", *(f"w{w}" for w in range(words))])
     twice = scan.per_customer and scan.per_slot
     ctes = [
-        f"tagged AS {'MATERIALIZED ' if twice else ''}(SELECT customer_id, "  # noqa: S608
+        f"tagged AS {'MATERIALIZED ' if twice else ''}(SELECT profile_id, "  # noqa: S608
         f"CASE WHEN ts >= {cur} THEN {bucket} - {before} ELSE 0 END AS slot"
-        f"{act}{flags}{values} FROM events WHERE ts >= {low} AND ts < {high})"
+        f"{act}{flags}{values} FROM profile_events WHERE ts >= {low} AND ts < {high})"
     ]
     parts = []
     if scan.per_customer:
         ctes += [
             f"marked AS (SELECT *, CAST(1 AS BIGINT) << (slot % {WORD_BITS}) AS bit, "  # noqa: S608
             f"slot // {WORD_BITS} AS word FROM tagged)",
-            f"per AS (SELECT customer_id, {bits} FROM marked GROUP BY customer_id)",  # noqa: S608
+            f"by_profile AS (SELECT profile_id, {bits} FROM marked GROUP BY profile_id)",  # noqa: S608
+            f"per AS (SELECT coalesce(m.into_id, p.profile_id) AS customer_id, {merged} "  # noqa: S608
+            "FROM by_profile AS p LEFT JOIN merge_map AS m ON m.from_id = p.profile_id "
+            "GROUP BY coalesce(m.into_id, p.profile_id))",
             f"grp AS (SELECT * FROM (VALUES {keys}) AS g({columns}))",  # noqa: S608
         ]
         parts.append(
