@@ -397,6 +397,17 @@ def activity_sql() -> str:
     return f"(type IN ({types}) AND (event IS NULL OR event NOT IN ({_passive_names()})))"
 
 
+def customer_days_sql(where: str) -> str:
+    """The distinct (customer_id, day_n) of the events where ``where`` holds: the days of each
+    profile first, then mapped through the merge map (a few rows per profile, not every
+    event, go through it)."""
+    return (
+        "SELECT DISTINCT coalesce(m.into_id, p.profile_id) AS customer_id, p.day_n "  # noqa: S608
+        f"FROM (SELECT DISTINCT profile_id, day_n FROM profile_events WHERE {where}) AS p "
+        "LEFT JOIN merge_map AS m ON m.from_id = p.profile_id"
+    )
+
+
 def index_holds(matcher: Matcher) -> bool:
     """Whether the customer-event index holds a matcher's events apart: it keeps a profile's
     times by type and event name only (no properties, no channel)."""

@@ -42,6 +42,7 @@ from cxloop.analytics.portable import (
     US_PER_DAY,
     Engine,
     activity_sql,
+    customer_days_sql,
     day_number,
     index_activity_sql,
     index_holds,
@@ -230,9 +231,9 @@ def activity_sql_for(spec: KpiSpec, groups: Sequence[Group]) -> str:
     low = (day_number(min(g.start for g in groups)) - 30) * US_PER_DAY
     high = (day_number(spec.end) + 1) * US_PER_DAY
     points = ", ".join(f"({literal(g.key)}, {day_number(g.stop)})" for g in groups)
+    days = customer_days_sql(f"ts >= {low} AND ts < {high} AND {activity_sql()}")
     return (
-        "WITH days AS (SELECT DISTINCT customer_id, day_n FROM events "  # noqa: S608
-        f"WHERE ts >= {low} AND ts < {high} AND {activity_sql()}), "
+        f"WITH days AS ({days}), "  # noqa: S608
         f"pts AS (SELECT * FROM (VALUES {points}) AS v(k, p)) "
         "SELECT 'daily' AS kind, CAST(day_n AS VARCHAR) AS k, CAST(count(*) AS BIGINT) AS n "
         "FROM days GROUP BY day_n UNION ALL "
