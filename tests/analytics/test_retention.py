@@ -107,6 +107,22 @@ def test_churn_over_a_period_and_per_week(tmp_path: Path) -> None:
     assert (only_pages.overall.active_at_start, only_pages.overall.churned) == (2, 1)
 
 
+def test_churn_counts_a_customer_by_all_their_profiles(tmp_path: Path) -> None:
+    """A visitor active before the period as one profile and back later as another, merged
+    into the first: one customer, who did not churn."""
+    rows = [
+        ev("known", "Page", T0 - D),
+        ev("visitor", "Page", T0 + 12 * D),  # merged into known
+        ev("leaves", "Page", T0 - D),
+    ]
+    spec = ChurnSpec(start=MON, end=MON + 13 * D, inactive_days=7)
+    merged = churn(engine(tmp_path / "merged", rows, {"visitor": "known"}), spec)
+    assert (merged.overall.active_at_start, merged.overall.churned) == (2, 1)
+    assert merged.churned_sample == ["leaves"]
+    apart = churn(engine(tmp_path / "apart", rows), spec)
+    assert (apart.overall.active_at_start, apart.overall.churned) == (2, 2)
+
+
 @pytest.mark.parametrize(
     ("make", "field"),
     [

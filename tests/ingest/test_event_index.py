@@ -218,3 +218,22 @@ def test_an_index_of_an_older_layout_is_not_read_and_is_rebuilt(
     assert build(live) is not None
     assert funnel(live) == expected
     assert "event_times" in ran[-1]
+
+
+def test_refresh_says_when_it_starts_a_build(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop(live)
+    live.load()
+    started: list[bool] = []
+    assert (
+        event_index.refresh(
+            live.factory, live.workspace_id, live.root, lambda: started.append(True)
+        )
+        is None
+    )
+    assert started == []  # too few events: nothing due, nothing shown
+    monkeypatch.setattr(event_index, "MIN_EVENTS", 1)
+    built = event_index.refresh(
+        live.factory, live.workspace_id, live.root, lambda: started.append(True)
+    )
+    assert built is not None
+    assert started == [True]

@@ -38,7 +38,7 @@ from cxloop.accounts import service as accounts
 from cxloop.config import Settings
 from cxloop.core import migrate
 from cxloop.core.actors import Actor
-from cxloop.core.db import make_engine, make_sessionmaker, read_transaction, transaction
+from cxloop.core.db import make_engine, make_sessionmaker, transaction
 from cxloop.core.errors import Conflict
 from cxloop.core.security import split_api_key
 from cxloop.core.time import utcnow
@@ -355,12 +355,16 @@ def index(
 ) -> None:
     """Build the customer-event index now rather than at the worker's next round, when the
     events loaded make it due (a second run that loads nothing new shows no such step)."""
-    with read_transaction(factory) as session:
-        if not event_index.due(session, workspace_id):
-            return
-    show.begin("indexing each customer's events", None)
-    event_index.refresh(factory, workspace_id, events_root(settings))
-    show.end()
+    began = False
+
+    def building() -> None:
+        nonlocal began
+        began = True
+        show.begin("indexing each customer's events", None)
+
+    event_index.refresh(factory, workspace_id, events_root(settings), building)
+    if began:
+        show.end()
 
 
 def analyse_texts(

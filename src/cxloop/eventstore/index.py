@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,13 +122,19 @@ def due(session: Session, workspace_id: uuid.UUID) -> bool:
 
 
 def refresh(
-    factory: sessionmaker[Session], workspace_id: uuid.UUID, root: Path
+    factory: sessionmaker[Session],
+    workspace_id: uuid.UUID,
+    root: Path,
+    building: Callable[[], None] | None = None,
 ) -> EventIndex | None:
     """Build the workspace's index if it is :func:`due`; the new index, or None when none was
-    due or a compaction changed the files meanwhile (the next round builds it)."""
+    due or a compaction changed the files meanwhile (the next round builds it). ``building``
+    is called once a build starts (a progress step)."""
     with read_transaction(factory) as session:
         if not due(session, workspace_id):
             return None
+    if building is not None:
+        building()
     try:
         return build(factory, workspace_id, root)
     except IndexConflict:  # compaction or another worker's build came first

@@ -22,14 +22,14 @@ from cxloop.analytics.portable import (
 class _Scan:
     """What the one scan computes: the roles it flags (``r0``, ``r1``, ...), those whose
     customers are counted per group and those whose events are counted per slot (indexes
-    into ``roles``), the amounts summed, the pairs of roles counted together and whether the
-    active customers are counted."""
+    into ``roles``), the amounts summed, the ``both:`` measures with their pair of roles and
+    whether the active customers are counted."""
 
     roles: list[str]
     counted: list[int]
     tallied: list[int]
     amounts: list[tuple[str, str]]
-    both: list[tuple[int, int]]
+    both: list[tuple[str, int, int]]
     active: bool
 
     @property
@@ -45,7 +45,7 @@ def _scan(needed: set[str]) -> _Scan:
     counted: set[str] = set()
     tallied: set[str] = set()
     amounts: set[tuple[str, str]] = set()
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str, str]] = []
     for measure in sorted(needed):
         parts = measure.split(":")
         if parts[0] == "customers":
@@ -54,7 +54,7 @@ def _scan(needed: set[str]) -> _Scan:
             tallied.add(parts[1])
         elif parts[0] == "both":
             counted.update(parts[1:3])
-            pairs.append((parts[1], parts[2]))
+            pairs.append((measure, parts[1], parts[2]))
         elif parts[0] in ("sum", "avg"):
             amounts.add((parts[1], parts[2]))
     roles = sorted(counted | tallied)
@@ -63,7 +63,7 @@ def _scan(needed: set[str]) -> _Scan:
         counted=[roles.index(r) for r in sorted(counted)],
         tallied=[roles.index(r) for r in sorted(tallied)],
         amounts=sorted(amounts),
-        both=[(roles.index(a), roles.index(b)) for a, b in pairs],
+        both=[(measure, roles.index(a), roles.index(b)) for measure, a, b in pairs],
         active="active" in needed,
     )
 
@@ -144,7 +144,11 @@ def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> st
 
     # (expression, name, type) of each figure: per group from the bits, per slot from rows
     counted = [
-        *([(f"sum(CASE WHEN {seen('a')} THEN 1 ELSE 0 END)", "active", "BIGINT")] * scan.active),
+        *(
+            [(f"sum(CASE WHEN {seen('a')} THEN 1 ELSE 0 END)", "active", "BIGINT")]
+            if scan.active
+            else []
+        ),
         *(
             (f"sum(CASE WHEN {seen(f'm{i}_')} THEN 1 ELSE 0 END)", f"customers{i}", "BIGINT")
             for i in scan.counted
@@ -155,7 +159,7 @@ def simple_sql(spec: KpiSpec, roles: Mapping[str, Role], needed: set[str]) -> st
                 f"both{j}",
                 "BIGINT",
             )
-            for j, (a, b) in enumerate(scan.both)
+            for j, (_, a, b) in enumerate(scan.both)
         ),
     ]
     summed = [
@@ -219,8 +223,7 @@ def simple(
     groups: Sequence[Group],
 ) -> dict[str, dict[str, float | None]]:
     scan = _scan(needed)
-    both = [m for m in sorted(needed) if m.startswith("both:")]
-    out = {g.key: _zeros(scan, both) for g in groups}
+    out = {g.key: _zeros(scan) for g in groups}
     first = bucket_index(spec.interval, spec.start)
     # group -> each amount's sum and count, added up over the group's slots
     sums: dict[str, list[float]] = {key: [0.0] * len(scan.amounts) for key in out}
@@ -234,7 +237,7 @@ def simple(
                 figures["active"] = row["active"]
             for i in scan.counted:
                 figures[f"customers:{scan.roles[i]}"] = row[f"customers{i}"]
-            for j, measure in enumerate(both):
+            for j, (measure, _, _) in enumerate(scan.both):
                 figures[measure] = row[f"both{j}"]
             continue
         slot = int(row["k"])
@@ -254,7 +257,7 @@ def simple(
     return out
 
 
-def _zeros(scan: _Scan, both: list[str]) -> dict[str, float | None]:
+def _zeros(scan: _Scan) -> dict[str, float | None]:
     """The figures of a group without any event."""
     figures: dict[str, float | None] = {"active": 0} if scan.active else {}
     for i in scan.counted:
@@ -264,6 +267,6 @@ def _zeros(scan: _Scan, both: list[str]) -> dict[str, float | None]:
     for role, prop in scan.amounts:
         figures[f"sum:{role}:{prop}"] = 0.0
         figures[f"avg:{role}:{prop}"] = None
-    for measure in both:
+    for measure, _, _ in scan.both:
         figures[measure] = 0
     return figures
